@@ -1,0 +1,77 @@
+"""Reparameterisable spike projection (the "Rep" of RepSSA).
+
+Training form (multi-branch)::
+
+    y = BN_a(W_a s) + BN_b(DWConv_k s)        # dense linear + depthwise temporal conv
+
+Both branches are linear in ``s`` and BN is affine in eval mode, so after training the
+whole projection folds into a single convolution over the token axis whose kernel is
+dense at the centre tap and diagonal elsewhere. :meth:`RepProjection.reparameterize`
+stores it as that centre ``Linear`` (with the merged bias) plus the depthwise side taps
+(same maths as one conv, without materialising the zero entries); :meth:`as_conv1d`
+materialises the single dense ``Conv1d`` for export.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers import ConvBN, TokenConv
+
+
+class RepProjection(nn.Module):
+    """``(T, B, L, C)`` spikes → ``(T, B, L, C)`` currents; ``kernel=0`` is plain linear+BN."""
+
+    def __init__(self, dim: int, kernel: int = 3, causal: bool = False) -> None:
+        super().__init__()
+        self.dim, self.kernel, self.causal = dim, kernel, causal
+        self.linear = ConvBN(dim, dim, 1)
+        self.temporal = ConvBN(dim, dim, kernel, groups=dim, causal=causal) if kernel > 0 else None
+        self.fused_linear: TokenConv | None = None
+        self.fused_temporal: TokenConv | None = None
+
+    @property
+    def reparameterized(self) -> bool:
+        return self.fused_linear is not None
+
+    def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.fused_linear is not None:
+            y = self.fused_linear(s)
+            return y if self.fused_temporal is None else y + self.fused_temporal(s)
+        y = self.linear(s, mask)
+        return y if self.temporal is None else y + self.temporal(s, mask)
+
+    @torch.no_grad()
+    def reparameterize(self) -> None:
+        """Fold the branches and their BNs (eval statistics) into the inference form."""
+        if self.reparameterized:
+            return
+        linear = self.linear.fold()
+        temporal = None
+        if self.temporal is not None:
+            temporal = self.temporal.fold()
+            linear.layer.bias.add_(temporal.layer.bias)  # one bias for the whole projection
+            temporal.layer.bias = None
+        self.fused_linear, self.fused_temporal = linear, temporal
+        del self.linear
+        self.temporal = None
+
+    @torch.no_grad()
+    def as_conv1d(self) -> nn.Conv1d:
+        """The folded projection as one dense ``Conv1d`` (``C x C x k``) over the token axis."""
+        if not self.reparameterized:
+            raise RuntimeError("RepProjection.as_conv1d: call reparameterize() first")
+        k = max(self.kernel, 1)
+        pad = 0 if self.causal else k // 2
+        conv = nn.Conv1d(self.dim, self.dim, k, padding=pad, bias=True)
+        conv = conv.to(self.fused_linear.layer.weight)
+        weight = torch.zeros_like(conv.weight)
+        centre = k - 1 if self.causal else k // 2
+        weight[:, :, centre] = self.fused_linear.layer.weight
+        if self.fused_temporal is not None:
+            idx = torch.arange(self.dim)
+            weight[idx, idx, :] += self.fused_temporal.layer.weight[:, 0, :]
+        conv.weight.copy_(weight)
+        conv.bias.copy_(self.fused_linear.layer.bias)
+        return conv

@@ -1,0 +1,141 @@
+"""Spiking self-attention: HD-RepSSA and the reference forms SSA, SDSA and STSA.
+
+All take spikes ``s`` of shape ``(T, B, L, C)`` (zero at padded frames) and a padding mask
+``(B, L)`` (True = valid), and return real-valued currents ``(T, B, L, C)`` for the residual
+membrane stream. Every weight layer and every product between activations sees spikes:
+
+* ``hd_repssa``: ``SN((Q K^T ⊙ M) V · scale)`` with Q, K, V = SN(RepProjection(s)) and the
+  hierarchical decay mask ``M`` (IML-Spikeformer); ``decay.schedule: none`` gives RepSSA.
+* ``ssa``: Spikformer's ``SN(Q K^T V · scale)`` with linear+BN projections.
+* ``sdsa``: Spike-driven Transformer's ``Q ⊙ SN(sum_tokens K ⊙ V)`` (linear in L).
+* ``stsa``: SpikeVoice's spiking temporal-sequential attention: a temporal branch attends
+  across the ``T`` steps of each token, ``V_T = SN((Q K^T)_T V)``, then a spike-driven
+  sequential branch over tokens, ``Q ⊙ SN(sum_tokens K ⊙ V_T)``. (Guess: the sequential
+  branch reuses Q and K, so STSA has the same projections as the other forms.)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..layers import ConvBN, ElementwiseMul, MatMul
+from ..neurons.config import NeuronConfig, build_neuron
+from .config import AttentionConfig
+from .hdm import HierarchicalDecayMask
+from .reparam import RepProjection
+
+ATTENTION_TYPES = ("hd_repssa", "ssa", "sdsa", "stsa")
+
+
+class SpikingSelfAttention(nn.Module):
+    def __init__(
+        self,
+        dim: int,
+        cfg: AttentionConfig,
+        neuron: NeuronConfig,
+        layer_index: int = 0,
+        num_layers: int = 1,
+        causal: bool = False,
+    ) -> None:
+        super().__init__()
+        if cfg.type not in ATTENTION_TYPES:
+            raise ValueError(f"attention.type: unknown {cfg.type!r}; choose {', '.join(ATTENTION_TYPES)}")
+        self.kind = cfg.type
+        self.heads = cfg.heads
+        self.d_head = dim // cfg.heads
+        self.scale = cfg.scale if cfg.scale is not None else self.d_head**-0.5
+        self.causal = causal
+        kernel = cfg.rep_kernel if cfg.type == "hd_repssa" else 0
+        self.q_proj = RepProjection(dim, kernel, causal)
+        self.k_proj = RepProjection(dim, kernel, causal)
+        self.v_proj = RepProjection(dim, kernel, causal)
+        self.q_neuron = build_neuron(neuron)
+        self.k_neuron = build_neuron(neuron)
+        self.v_neuron = build_neuron(neuron)
+        self.attn_neuron = build_neuron(neuron)
+        self.out_proj = ConvBN(dim, dim, 1)
+        self.hdm = None
+        if cfg.type == "hd_repssa" and cfg.decay.schedule != "none":
+            self.hdm = HierarchicalDecayMask(layer_index, num_layers, cfg.heads, cfg.decay, causal)
+        if cfg.type in ("hd_repssa", "ssa", "stsa"):
+            self.qk = MatMul()
+            self.av = MatMul()
+        if self.hdm is not None:
+            self.decay_mul = ElementwiseMul(count_as="mac")
+        if cfg.type in ("sdsa", "stsa"):
+            self.kv_mul = ElementwiseMul()
+            self.q_gate = ElementwiseMul()
+            self.kv_neuron = build_neuron(neuron)
+        if cfg.type == "stsa":
+            self.temporal_causal = cfg.temporal_causal
+            self.temporal_neuron = build_neuron(neuron)
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _spikes(self, proj, neuron, s, mask, keep):
+        out = neuron(proj(s, mask))
+        return out if keep is None else out * keep
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        # (T, B, L, C) -> (T, B, H, L, d)
+        T, B, L, _ = x.shape
+        return x.view(T, B, L, self.heads, self.d_head).transpose(2, 3)
+
+    @staticmethod
+    def _merge(x: torch.Tensor) -> torch.Tensor:
+        T, B, H, L, d = x.shape
+        return x.transpose(2, 3).reshape(T, B, L, H * d)
+
+    def _token_sum(self, x: torch.Tensor) -> torch.Tensor:
+        # sum over tokens (dim -2) of (T, B, H, L, d); prefix sums when causal
+        return x.cumsum(-2) if self.causal else x.sum(-2, keepdim=True)
+
+    # ---- forward -------------------------------------------------------------------------
+    def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``s``: ``(T, B, L, C)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C)``."""
+        keep = None if mask is None else mask[None, :, :, None].to(s.dtype)
+        q = self._split(self._spikes(self.q_proj, self.q_neuron, s, mask, keep))
+        k = self._split(self._spikes(self.k_proj, self.k_neuron, s, mask, keep))
+        v = self._split(self._spikes(self.v_proj, self.v_neuron, s, mask, keep))
+        if self.kind == "sdsa":
+            kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v)))
+            out = self.q_gate(q, kv)
+        elif self.kind == "stsa":
+            out = self._stsa(q, k, v, keep)
+        else:
+            out = self._quadratic(q, k, v, mask)
+        out = self._merge(out)
+        if self.kind != "sdsa":  # SDSA's gated output is already spikes
+            out = self.attn_neuron(out)
+        if keep is not None:
+            out = out * keep
+        return self.out_proj(out, mask)
+
+    def _quadratic(self, q, k, v, mask):
+        scores = self.qk(q, k.transpose(-1, -2))  # (T, B, H, L, L) integer coincidences
+        L = q.shape[-2]
+        if self.hdm is not None:
+            scores = self.decay_mul(scores, self.hdm(L, mask).unsqueeze(0))
+        elif self.causal:
+            tri = torch.ones(L, L, device=q.device, dtype=q.dtype).tril()
+            scores = scores * tri
+        # padded keys need no masking: K (and V) spikes are zero there
+        return self.av(scores, v) * self.scale
+
+    def _stsa(self, q, k, v, keep):
+        # temporal branch: per token and head, attention over the T steps
+        qt, kt, vt = (x.permute(1, 2, 3, 0, 4) for x in (q, k, v))  # (B, H, L, T, d)
+        scores = self.qk(qt, kt.transpose(-1, -2))  # (B, H, L, T, T)
+        if self.temporal_causal:
+            T = q.shape[0]
+            scores = scores * torch.ones(T, T, device=q.device, dtype=q.dtype).tril()
+        mixed = (self.av(scores, vt) * self.scale).permute(3, 0, 1, 2, 4)  # (T, B, H, L, d)
+        v_t = self.temporal_neuron(self._merge(mixed))
+        v_t = self._split(v_t if keep is None else v_t * keep)
+        # sequential branch: spike-driven over tokens
+        kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v_t)))
+        return self.q_gate(q, kv)
+
+    def reparameterize(self) -> None:
+        for proj in (self.q_proj, self.k_proj, self.v_proj):
+            proj.reparameterize()

@@ -1,0 +1,122 @@
+"""The shared spiking encoder stack (used by IML-Spikeformer ASR and SpikeVoice TTS)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..attention import SpikingSelfAttention
+from ..layers import ConvBN, MaskedBatchNorm
+from ..neurons import reset_states
+from ..neurons.config import build_neuron
+from .config import EncoderConfig
+
+
+class SpikingFFN(nn.Module):
+    """``ConvBN(C→F, k1) → SN → ConvBN(F→C, k2)`` on spikes ``(T, B, L, C)``."""
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        k1, k2 = cfg.ffn_kernels
+        self.fc1 = ConvBN(cfg.d_model, cfg.ffn_dim, k1, causal=cfg.causal)
+        self.neuron = build_neuron(cfg.neuron)
+        self.fc2 = ConvBN(cfg.ffn_dim, cfg.d_model, k2, causal=cfg.causal)
+
+    def forward(self, s: torch.Tensor, mask: torch.Tensor | None, keep) -> torch.Tensor:
+        h = self.neuron(self.fc1(s, mask))
+        if keep is not None:
+            h = h * keep
+        return self.fc2(h, mask)
+
+
+class SpikingEncoderLayer(nn.Module):
+    """Spike-driven residual block on the membrane stream ``x`` ``(T, B, L, C)``::
+
+        x = x + Attn(SN(x))
+        x = x + FFN(SN(x))
+
+    The residual adds real-valued currents to the membrane potential, and each branch
+    starts with a neuron, so every weight layer sees spikes (membrane shortcut, as in
+    Spike-driven Transformer v2).
+    """
+
+    def __init__(self, cfg: EncoderConfig, layer_index: int) -> None:
+        super().__init__()
+        self.pre_attn_neuron = build_neuron(cfg.neuron)
+        self.attn = SpikingSelfAttention(
+            cfg.d_model, cfg.attention, cfg.neuron, layer_index, cfg.layers, cfg.causal
+        )
+        self.pre_ffn_neuron = build_neuron(cfg.neuron)
+        self.ffn = SpikingFFN(cfg)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, keep) -> torch.Tensor:
+        s = self.pre_attn_neuron(x)
+        if keep is not None:
+            s = s * keep
+        x = x + self.dropout(self.attn(s, mask))
+        s = self.pre_ffn_neuron(x)
+        if keep is not None:
+            s = s * keep
+        return x + self.dropout(self.ffn(s, mask, keep))
+
+
+class SpikingEncoder(nn.Module):
+    """Stack of spiking encoder layers.
+
+    ``forward(x, lengths)``: ``x`` ``(B, L, C)`` real-valued features (the front-end's output),
+    ``lengths`` ``(B,)`` valid frames per sequence (None = all valid). The features are the
+    input current at each of the ``T`` steps; returns ``(B, L, C)``: the output spikes
+    averaged over ``T`` (``output: spikes``) or the normalised membrane stream
+    (``output: membrane``), zero at padded frames. Padded frames never change valid ones.
+    """
+
+    def __init__(self, cfg: EncoderConfig) -> None:
+        super().__init__()
+        self.config = cfg
+        self.time_steps = cfg.time_steps
+        self.layers = nn.ModuleList(SpikingEncoderLayer(cfg, i) for i in range(cfg.layers))
+        self.out_norm = MaskedBatchNorm(cfg.d_model)
+        self.out_neuron = build_neuron(cfg.neuron) if cfg.output == "spikes" else None
+
+    @property
+    def output_size(self) -> int:
+        return self.config.d_model
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.forward_steps(x, lengths).mean(0)
+
+    def forward_steps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Like :meth:`forward` but keeps the time axis: ``(T, B, L, C)``."""
+        if x.dim() != 3:
+            raise ValueError(f"SpikingEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
+        B, L, _ = x.shape
+        mask = None if lengths is None else make_pad_mask(lengths, L)
+        keep = None if mask is None else mask[None, :, :, None].to(x.dtype)
+        h = x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)
+        if keep is not None:
+            h = h * keep
+        for layer in self.layers:
+            h = layer(h, mask, keep)
+        h = self.out_norm(h, mask)
+        if self.out_neuron is not None:
+            h = self.out_neuron(h)
+        return h if keep is None else h * keep
+
+    def reparameterize(self) -> SpikingEncoder:
+        """Fold every reparameterisable projection into its inference form (in place)."""
+        for layer in self.layers:
+            layer.attn.reparameterize()
+        return self
+
+    def reset_states(self) -> None:
+        reset_states(self)
+
+
+def make_pad_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """``(B,)`` lengths → ``(B, max_len)`` bool, True at valid frames."""
+    if lengths.dim() != 1:
+        raise ValueError(f"lengths must be 1-D (B,), got shape {tuple(lengths.shape)}")
+    if bool((lengths > max_len).any()) or bool((lengths < 0).any()):
+        raise ValueError(f"lengths must lie in [0, {max_len}], got {lengths.tolist()}")
+    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]

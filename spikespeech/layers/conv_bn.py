@@ -1,0 +1,78 @@
+"""Weight layer + BatchNorm on time-first token tensors, foldable for inference."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .norm import MaskedBatchNorm
+
+
+class TokenConv(nn.Module):
+    """A 1-D convolution over the token axis of ``(..., L, C_in)`` → ``(..., L, C_out)``.
+
+    ``kernel_size=1`` with ``groups=1`` is a plain ``nn.Linear`` (faster, and the energy meter
+    sees the usual fan-out). Larger kernels use ``nn.Conv1d`` with "same" padding, or left-only
+    padding when ``causal``. Inputs must be zero at padded frames for padding invariance.
+    """
+
+    def __init__(
+        self, d_in: int, d_out: int, kernel_size: int = 1, groups: int = 1,
+        causal: bool = False, bias: bool = False,
+    ) -> None:
+        super().__init__()
+        if kernel_size < 1:
+            raise ValueError(f"TokenConv: kernel_size must be >= 1 (got {kernel_size})")
+        if not causal and kernel_size % 2 == 0:
+            raise ValueError(f"TokenConv: non-causal kernel_size must be odd (got {kernel_size})")
+        self.kernel_size = kernel_size
+        self.causal = causal
+        if kernel_size == 1 and groups == 1:
+            self.layer: nn.Module = nn.Linear(d_in, d_out, bias=bias)
+        else:
+            pad = 0 if causal else kernel_size // 2
+            self.layer = nn.Conv1d(d_in, d_out, kernel_size, padding=pad, groups=groups, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.layer, nn.Linear):
+            return self.layer(x)
+        lead, (L, C) = x.shape[:-2], x.shape[-2:]
+        y = x.reshape(-1, L, C).transpose(1, 2)
+        if self.causal:
+            y = F.pad(y, (self.kernel_size - 1, 0))
+        y = self.layer(y).transpose(1, 2)
+        return y.reshape(*lead, L, -1)
+
+
+def fold_batchnorm(conv: TokenConv, bn: MaskedBatchNorm) -> TokenConv:
+    """Return a new :class:`TokenConv` with bias computing ``bn(conv(x))`` (eval mode)."""
+    inner = conv.layer
+    out_ch = inner.out_features if isinstance(inner, nn.Linear) else inner.out_channels
+    groups = 1 if isinstance(inner, nn.Linear) else inner.groups
+    d_in = inner.in_features if isinstance(inner, nn.Linear) else inner.in_channels
+    fused = TokenConv(d_in, out_ch, conv.kernel_size, groups, conv.causal, bias=True)
+    scale, shift = bn.affine_params()
+    with torch.no_grad():
+        w = inner.weight * scale.view(-1, *([1] * (inner.weight.dim() - 1)))
+        fused.layer.weight.copy_(w)
+        b = shift if inner.bias is None else inner.bias * scale + shift
+        fused.layer.bias.copy_(b)
+    return fused.to(inner.weight.device)
+
+
+class ConvBN(nn.Module):
+    """``BN(TokenConv(x))`` with padding-aware batch statistics; ``fold()`` for inference."""
+
+    def __init__(self, d_in: int, d_out: int, kernel_size: int = 1, groups: int = 1,
+                 causal: bool = False) -> None:
+        super().__init__()
+        self.conv = TokenConv(d_in, d_out, kernel_size, groups, causal, bias=False)
+        self.bn = MaskedBatchNorm(d_out)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x``: ``(T, B, L, C_in)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C_out)``."""
+        return self.bn(self.conv(x), mask)
+
+    def fold(self) -> TokenConv:
+        return fold_batchnorm(self.conv, self.bn)

@@ -1,0 +1,155 @@
+"""Input-aware multi-level spike (IMLS) neuron, after IML-Spikeformer (Song et al.).
+
+One time step stands for ``D`` binary steps: the neuron emits an integer spike count
+
+    s = clip(round(u / theta), 0, D)
+
+where the threshold ``theta`` adapts to the input token::
+
+    theta = alpha * stat(u)        (threshold="adaptive")
+    theta = alpha                  (threshold="fixed", I-LIF-style ablation)
+
+``stat`` is a per-token statistic over the feature (last) axis and ``alpha`` a learnable
+scale. Gradients: straight-through inside ``[0, D]`` (zero outside), the exact chain rule
+through ``u / theta`` for ``alpha`` (LSQ-style, optionally scaled by ``1/sqrt(C * D)`` as in
+LSQ), and through ``stat(u)`` unless ``detach_statistic``.
+
+The paper does not publish these details; each guess is a constructor option (see
+:class:`spikespeech.encoder.config.NeuronConfig` for the defaults and why).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .base import StatefulNeuron
+
+STATISTICS = ("mean_abs", "rms", "max_abs")
+
+
+def _token_statistic(u: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "mean_abs":
+        return u.abs().mean(-1, keepdim=True)
+    if kind == "rms":
+        return u.square().mean(-1, keepdim=True).sqrt()
+    return u.abs().amax(-1, keepdim=True)
+
+
+def _statistic_grad(u: torch.Tensor, m: torch.Tensor, kind: str, g_m: torch.Tensor):
+    """d stat / d u times the upstream gradient ``g_m`` (shape ``(..., 1)``)."""
+    if kind == "mean_abs":
+        return g_m * u.sign() / u.shape[-1]
+    if kind == "rms":
+        return g_m * u / (u.shape[-1] * m.clamp_min(1e-12))
+    # max_abs: the gradient goes to the (first) arg-max element
+    idx = u.abs().argmax(-1, keepdim=True)
+    out = torch.zeros_like(u)
+    return out.scatter_(-1, idx, g_m * u.gather(-1, idx).sign())
+
+
+class _IMLSFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, u, alpha, levels, statistic, eps, detach_stat, dequant, alpha_grad_scale):
+        alpha_c = alpha.clamp_min(1e-4)
+        if statistic is None:
+            m = None
+            theta = alpha_c.expand(u.shape[:-1] + (1,))
+        else:
+            m = _token_statistic(u, statistic)
+            theta = alpha_c * m.clamp_min(eps)
+        s = torch.round(torch.clamp(u / theta, 0, levels))  # clamp first: no -0.0
+        ctx.save_for_backward(u, alpha_c, m, s if dequant else None)
+        ctx.cfg = (levels, statistic, eps, detach_stat, dequant, alpha_grad_scale)
+        return s * theta if dequant else s
+
+    @staticmethod
+    def backward(ctx, g):
+        u, alpha_c, m, s = ctx.saved_tensors
+        levels, statistic, eps, detach_stat, dequant, alpha_grad_scale = ctx.cfg
+        theta = alpha_c if m is None else alpha_c * m.clamp_min(eps)
+        x = u / theta
+        if dequant:
+            g_theta_direct = (g * s).sum(-1, keepdim=True)
+            g = g * theta
+        g_x = g * ((x >= 0) & (x <= levels))
+        g_u = g_x / theta
+        g_theta = -(g_x * x).sum(-1, keepdim=True) / theta
+        if dequant:
+            g_theta = g_theta + g_theta_direct
+        if m is None:
+            g_alpha = g_theta.sum()
+        else:
+            g_alpha = (g_theta * m.clamp_min(eps)).sum()
+            if not detach_stat:
+                g_m = g_theta * alpha_c * (m > eps)
+                g_u = g_u + _statistic_grad(u, m, statistic, g_m)
+        g_alpha = (g_alpha * alpha_grad_scale).reshape(alpha_c.shape)
+        return g_u, g_alpha, None, None, None, None, None, None
+
+
+class IMLSNeuron(StatefulNeuron):
+    """Input-aware multi-level spiking neuron.
+
+    Input ``(T, B, ..., C)`` membrane potentials (``T`` is usually 1); output the same shape
+    holding integer spike counts in ``0..levels`` (``output="count"``), or counts times the
+    threshold (``output="dequant"``, the LSQ form, for ablations). Each time step is one
+    independent multi-level step: the ``D`` virtual binary sub-steps happen inside it, so no
+    membrane is carried between calls and ``stateful`` has no effect.
+    """
+
+    def __init__(
+        self,
+        levels: int = 4,
+        threshold: str = "adaptive",
+        statistic: str = "mean_abs",
+        init_scale: float = 1.0,
+        learnable_scale: bool = True,
+        lsq_grad_scale: bool = True,
+        detach_statistic: bool = False,
+        output: str = "count",
+        eps: float = 1e-5,
+        stateful: bool = False,
+    ) -> None:
+        super().__init__(stateful)
+        if int(levels) < 1:
+            raise ValueError(f"IMLSNeuron: levels must be >= 1 (got {levels})")
+        if threshold not in ("adaptive", "fixed"):
+            raise ValueError(f"IMLSNeuron: threshold must be 'adaptive' or 'fixed' (got {threshold!r})")
+        if threshold == "adaptive" and statistic not in STATISTICS:
+            raise ValueError(
+                f"IMLSNeuron: unknown statistic {statistic!r}; choose one of {', '.join(STATISTICS)}"
+            )
+        if output not in ("count", "dequant"):
+            raise ValueError(f"IMLSNeuron: output must be 'count' or 'dequant' (got {output!r})")
+        if init_scale <= 0:
+            raise ValueError(f"IMLSNeuron: init_scale must be > 0 (got {init_scale})")
+        self.levels = int(levels)
+        self.threshold = threshold
+        self.statistic = statistic if threshold == "adaptive" else None
+        self.lsq_grad_scale = lsq_grad_scale
+        self.detach_statistic = detach_statistic
+        self.output = output
+        self.eps = float(eps)
+        scale = torch.tensor([float(init_scale)])
+        if learnable_scale:
+            self.scale = torch.nn.Parameter(scale)
+        else:
+            self.register_buffer("scale", scale)
+
+    @property
+    def max_level(self) -> int:
+        return self.levels
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """``u``: ``(T, B, ..., C)`` → spike counts of the same shape."""
+        g = 1.0 / math.sqrt(u.shape[-1] * self.levels) if self.lsq_grad_scale else 1.0
+        return _IMLSFunction.apply(
+            u, self.scale, self.levels, self.statistic, self.eps,
+            self.detach_statistic, self.output == "dequant", g,
+        )
+
+    def extra_repr(self) -> str:
+        stat = f", statistic={self.statistic}" if self.statistic else ""
+        return f"levels={self.levels}, threshold={self.threshold}{stat}, output={self.output}"
