@@ -33,10 +33,9 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "") -> T:
     kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in data.items()}
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"{where}: {exc}") from None
+    except (TypeError, ValueError) as exc:  # __post_init__ validation
+        message = str(exc)
+        raise ConfigError(message if message.startswith(where) else f"{where}: {message}") from None
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:

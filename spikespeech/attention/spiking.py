@@ -137,5 +137,7 @@ class SpikingSelfAttention(nn.Module):
         return self.q_gate(q, kv)
 
     def reparameterize(self) -> None:
+        """Fold the multi-branch Q/K/V projections and the output BN (eval statistics)."""
         for proj in (self.q_proj, self.k_proj, self.v_proj):
             proj.reparameterize()
+        self.out_proj.reparameterize()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..attention import SpikingSelfAttention
+from ..attention import RepProjection, SpikingSelfAttention
 from ..layers import ConvBN, MaskedBatchNorm
 from ..neurons import reset_states
 from ..neurons.config import build_neuron
@@ -104,9 +104,15 @@ class SpikingEncoder(nn.Module):
         return h if keep is None else h * keep
 
     def reparameterize(self) -> SpikingEncoder:
-        """Fold every reparameterisable projection into its inference form (in place)."""
-        for layer in self.layers:
-            layer.attn.reparameterize()
+        """Fold every multi-branch projection and BatchNorm into its inference form (in place).
+
+        Uses the BN running statistics, so call it on a trained model in eval mode.
+        """
+        targets = [m for m in self.modules() if isinstance(m, RepProjection)]
+        for proj in targets:  # first: their inner ConvBNs fold as branches, not alone
+            proj.reparameterize()
+        for conv_bn in [m for m in self.modules() if isinstance(m, ConvBN)]:
+            conv_bn.reparameterize()
         return self
 
     def reset_states(self) -> None:

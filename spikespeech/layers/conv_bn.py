@@ -72,7 +72,17 @@ class ConvBN(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x``: ``(T, B, L, C_in)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C_out)``."""
-        return self.bn(self.conv(x), mask)
+        y = self.conv(x)
+        return y if self.bn is None else self.bn(y, mask)
 
     def fold(self) -> TokenConv:
+        """A new layer computing this one's eval-mode output (BN folded into the weights)."""
+        if self.bn is None:
+            return self.conv
         return fold_batchnorm(self.conv, self.bn)
+
+    @torch.no_grad()
+    def reparameterize(self) -> None:
+        """Fold BN into the weight layer in place (inference form)."""
+        if self.bn is not None:
+            self.conv, self.bn = self.fold(), None

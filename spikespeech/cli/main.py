@@ -1,0 +1,55 @@
+"""``spikespeech`` entry point: one sub-command per module in this package.
+
+Sub-commands import their heavy dependencies (torch, ESPnet) only when they run, so
+``spikespeech --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from . import energy
+
+COMMANDS = {"energy": energy}
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spikespeech",
+        description="Spiking neural network speech suite: IML-Spikeformer ASR, SpikeVoice TTS.",
+    )
+    parser.add_argument("--version", action="version", version=f"spikespeech {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        p = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except CLIError as exc:
+        print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # ConfigError and argument-level validation
+        print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
