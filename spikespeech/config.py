@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -66,6 +67,8 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if hint in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         if hint is int and float(value) != int(value):
             raise ConfigError(f"{where}: expected an integer, got {value!r}")
         return hint(value)

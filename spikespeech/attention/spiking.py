@@ -53,7 +53,10 @@ class SpikingSelfAttention(nn.Module):
         self.q_neuron = build_neuron(neuron)
         self.k_neuron = build_neuron(neuron)
         self.v_neuron = build_neuron(neuron)
-        self.attn_neuron = build_neuron(neuron)
+        # SDSA/STSA end in a spike gate Q ⊙ SN(...): binary stays binary, but multi-level
+        # counts multiply to 0..D², so they are re-quantised to 0..D by one more neuron.
+        self.gated = cfg.type in ("sdsa", "stsa")
+        self.attn_neuron = build_neuron(neuron) if not self.gated or neuron.type == "imls" else None
         self.out_proj = ConvBN(dim, dim, 1)
         self.hdm = None
         if cfg.type == "hd_repssa" and cfg.decay.schedule != "none":
@@ -105,7 +108,7 @@ class SpikingSelfAttention(nn.Module):
         else:
             out = self._quadratic(q, k, v, mask)
         out = self._merge(out)
-        if self.kind != "sdsa":  # SDSA's gated output is already spikes
+        if self.attn_neuron is not None:
             out = self.attn_neuron(out)
         if keep is not None:
             out = out * keep

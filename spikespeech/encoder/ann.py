@@ -87,6 +87,8 @@ class ANNEncoder(nn.Module):
             raise ValueError(f"ANNEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
         mask = None if lengths is None else make_pad_mask(lengths, x.shape[1])
         keep = None if mask is None else mask[:, :, None].to(x.dtype)
+        if mask is not None:  # masked_fill, not a product: NaN/inf padding must not leak
+            x = x.masked_fill(~mask[:, :, None], 0.0)
         for layer in self.layers:
             x = layer(x, mask, keep)
         x = self.out_norm(x)

@@ -93,9 +93,9 @@ class SpikingEncoder(nn.Module):
         B, L, _ = x.shape
         mask = None if lengths is None else make_pad_mask(lengths, L)
         keep = None if mask is None else mask[None, :, :, None].to(x.dtype)
+        if mask is not None:  # masked_fill, not a product: NaN/inf padding must not leak
+            x = x.masked_fill(~mask[:, :, None], 0.0)
         h = x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)
-        if keep is not None:
-            h = h * keep
         for layer in self.layers:
             h = layer(h, mask, keep)
         h = self.out_norm(h, mask)

@@ -58,7 +58,7 @@ def fold_batchnorm(conv: TokenConv, bn: MaskedBatchNorm) -> TokenConv:
         fused.layer.weight.copy_(w)
         b = shift if inner.bias is None else inner.bias * scale + shift
         fused.layer.bias.copy_(b)
-    return fused.to(inner.weight.device)
+    return fused.to(inner.weight)  # same device and dtype
 
 
 class ConvBN(nn.Module):

@@ -37,7 +37,7 @@ def spike_driven_apply(layer: torch.nn.Module, counts: torch.Tensor, levels: int
     """
     out = sum(_apply_weight_only(layer, b) for b in to_binary_slots(counts, levels))
     if layer.bias is not None:
-        shape = (-1,) if isinstance(layer, nn.Linear) else (1, -1) + (1,) * (out.dim() - 2)
+        shape = (-1,) + (1,) * (layer.weight.dim() - 2)  # Linear: (-1,); ConvNd: (-1, 1, ...)
         out = out + layer.bias.view(shape)
     return out
 

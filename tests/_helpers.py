@@ -1,0 +1,49 @@
+"""Shared helpers for the spikespeech tests (imported as ``from _helpers import ...``)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from spikespeech.layers import MaskedBatchNorm
+
+
+def randomize_bn_affine(model: nn.Module, seed: int = 0, bias_mean: float = 0.5) -> None:
+    """Random BN affine parameters (weight in [0.5, 1.5), bias ~ N(bias_mean, 0.5^2)).
+
+    The positive bias mean keeps untrained binary-LIF networks from going silent.
+    """
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for bn in [m for m in model.modules() if isinstance(m, (MaskedBatchNorm, nn.BatchNorm1d))]:
+            n = bn.num_features
+            bn.weight.copy_(0.5 + torch.rand(n, generator=g, dtype=bn.weight.dtype))
+            bn.bias.copy_(bias_mean + 0.5 * torch.randn(n, generator=g, dtype=bn.bias.dtype))
+
+
+def reparameterize_keep_dtype(module: nn.Module) -> nn.Module:
+    """``module.reparameterize()``, then cast back to the module's dtype.
+
+    The cast works around ``fold_batchnorm`` building float32 layers for float64 models (see
+    ``test_attention.py::test_reparameterize_keeps_dtype``); once that is fixed it is a no-op.
+    """
+    dtype = next(module.parameters()).dtype
+    out = module.reparameterize()
+    module.to(dtype)
+    return module if out is None else out
+
+
+def random_spikes(shape, levels: int, generator: torch.Generator | None = None,
+                  dtype=torch.float64) -> torch.Tensor:
+    """Integer spike counts in ``0..levels`` (0/1 for ``levels=1``)."""
+    return torch.randint(0, levels + 1, shape, generator=generator).to(dtype)
+
+
+def is_spike_tensor(x: torch.Tensor, levels: int) -> bool:
+    """Non-negative integer values no larger than ``levels``."""
+    return bool(
+        x.numel() > 0
+        and torch.equal(x, x.round())
+        and x.min() >= 0
+        and x.max() <= levels
+    )

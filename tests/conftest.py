@@ -1,0 +1,24 @@
+"""Shared fixtures for the spikespeech test-suite (tiny shapes, CPU only)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+# make ``from _helpers import ...`` work under any pytest import mode
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+# The tensors here are tiny: intra-op threads only add overhead, and with OpenMP spin-waiting
+# they slow the suite down by an order of magnitude when another process shares the cores.
+torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield
