@@ -155,8 +155,8 @@ def test_spiking_encoder_weight_layers_are_all_spike_driven(neuron, steps):
     enc = SpikingEncoder(_small(time_steps=steps, neuron={"type": neuron})).eval().reparameterize()
     report = measure_energy(enc, torch.randn(1, 12, 32))
     for layer in report.layers:
-        if layer.name.endswith("decay_mul"):
-            assert layer.input == "real"  # scores x real-valued decay mask
+        if layer.name.endswith(("decay_mul", "row_scale_mul")):
+            assert layer.input == "real"  # HDM: scores x decay mask, row normalisation
         else:
             assert layer.input in ("binary", "multilevel"), layer.name
             assert layer.macs == 0

@@ -49,19 +49,61 @@ class HierarchicalDecayMask(nn.Module):
         return 1.0 - torch.pow(2.0, -self.exponent)
 
     def forward(self, length: int, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The dense normalised mask ``(B | 1, H, L, L)`` (for inspection and plots)."""
+        decay, row_scale = self.factors(length, key_mask)
+        if key_mask is not None:
+            decay = decay * key_mask[:, None, None, :].to(decay.dtype)
+        return decay if row_scale is None else decay * row_scale
+
+    def factors(self, length: int, key_mask: torch.Tensor | None = None):
+        """``(decay (1, H, L, L), row_scale (B | 1, H, L, 1) or None)``.
+
+        The dense mask is ``decay ⊙ key_mask ⊙ row_scale``. Attention applies it as
+        ``row_scale ⊙ ((S ⊙ decay) V)``: the key mask is redundant there because K and V
+        spikes are already zero at padded frames, and the per-row scale commutes with the
+        product with V, so it is applied to the small ``(…, L, d)`` output instead of an
+        ``L x L`` map per sequence.
+        """
+        decay = self._decay(length)
+        if self.normalize == "none":
+            return decay, None
+        if key_mask is None:
+            if self.exponent.requires_grad:
+                return decay, self._row_scale(decay.sum(-1, keepdim=True))
+            return decay, self._cached(
+                ("row_scale", length), lambda: self._row_scale(decay.sum(-1, keepdim=True))
+            )
+        valid = key_mask[:, None, :, None].to(decay.dtype)  # (B, 1, L, 1)
+        return decay, self._row_scale(torch.matmul(decay, valid))
+
+    def _row_scale(self, rowsum: torch.Tensor) -> torch.Tensor:
+        rowsum = rowsum.clamp_min(1e-6)
+        return rowsum.rsqrt() if self.normalize == "sqrt_rowsum" else rowsum.reciprocal()
+
+    def _decay(self, length: int) -> torch.Tensor:
+        """Unnormalised ``(1, H, L, L)`` mask (cached while the exponents are fixed)."""
+        if self.exponent.requires_grad:
+            return self._build(length)
+        return self._cached(("decay", length), lambda: self._build(length))
+
+    def _build(self, length: int) -> torch.Tensor:
         pos = torch.arange(length, device=self.exponent.device)
         rel = pos.view(-1, 1) - pos.view(1, -1)  # i - j
-        dist = rel.abs().to(self.exponent.dtype)
         log_gamma = torch.log(self.gamma).view(-1, 1, 1)
-        mask = torch.exp(log_gamma * dist).unsqueeze(0)  # (1, H, L, L)
-        if self.causal:
-            mask = mask * (rel >= 0)
-        if key_mask is not None:
-            mask = mask * key_mask[:, None, None, :].to(mask.dtype)
-        if self.normalize != "none":
-            rowsum = mask.sum(-1, keepdim=True).clamp_min(1e-6)
-            mask = mask / (rowsum.sqrt() if self.normalize == "sqrt_rowsum" else rowsum)
-        return mask
+        mask = torch.exp(log_gamma * rel.abs().to(self.exponent.dtype)).unsqueeze(0)
+        return mask * (rel >= 0) if self.causal else mask
+
+    def _cached(self, key: tuple, build) -> torch.Tensor:
+        # keyed on the exponent tensor's identity and version, so loading a state dict or
+        # moving the module (device/dtype) invalidates it; a plain dict, never saved
+        e = self.exponent
+        full_key = key + (e.device, e.dtype, e.data_ptr(), e._version)
+        cache = self.__dict__.setdefault("_mask_cache", {})
+        if full_key not in cache:
+            if len(cache) > 8:
+                cache.clear()
+            cache[full_key] = build()
+        return cache[full_key]
 
     def extra_repr(self) -> str:
         g = ", ".join(f"{x:.4f}" for x in self.gamma.tolist())

@@ -66,6 +66,7 @@ class SpikingSelfAttention(nn.Module):
             self.av = MatMul()
         if self.hdm is not None:
             self.decay_mul = ElementwiseMul(count_as="mac")
+            self.row_scale_mul = ElementwiseMul(count_as="mac")
         if cfg.type in ("sdsa", "stsa"):
             self.kv_mul = ElementwiseMul()
             self.q_gate = ElementwiseMul()
@@ -117,13 +118,16 @@ class SpikingSelfAttention(nn.Module):
     def _quadratic(self, q, k, v, mask):
         scores = self.qk(q, k.transpose(-1, -2))  # (T, B, H, L, L) integer coincidences
         L = q.shape[-2]
-        if self.hdm is not None:
-            scores = self.decay_mul(scores, self.hdm(L, mask).unsqueeze(0))
-        elif self.causal:
-            tri = torch.ones(L, L, device=q.device, dtype=q.dtype).tril()
-            scores = scores * tri
         # padded keys need no masking: K (and V) spikes are zero there
-        return self.av(scores, v) * self.scale
+        if self.hdm is None:
+            if self.causal:
+                scores = scores * torch.ones(L, L, device=q.device, dtype=q.dtype).tril()
+            return self.av(scores, v) * self.scale
+        decay, row_scale = self.hdm.factors(L, mask)
+        out = self.av(self.decay_mul(scores, decay.unsqueeze(0)), v)
+        if row_scale is not None:  # HDM row normalisation, applied to the (…, L, d) output
+            out = self.row_scale_mul(out, row_scale.unsqueeze(0))
+        return out * self.scale
 
     def _stsa(self, q, k, v, keep):
         # temporal branch: per token and head, attention over the T steps

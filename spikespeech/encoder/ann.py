@@ -86,6 +86,8 @@ class ANNEncoder(nn.Module):
         if x.dim() != 3:
             raise ValueError(f"ANNEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
         mask = None if lengths is None else make_pad_mask(lengths, x.shape[1])
+        if mask is not None and bool(mask.all()):
+            mask = None
         keep = None if mask is None else mask[:, :, None].to(x.dtype)
         if mask is not None:  # masked_fill, not a product: NaN/inf padding must not leak
             x = x.masked_fill(~mask[:, :, None], 0.0)

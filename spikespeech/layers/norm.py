@@ -22,18 +22,16 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         if mask is None or not use_batch_stats or bool(mask.all()):
             flat = x.reshape(-1, shape[-1])
             return self._native(flat).reshape(shape)
-        valid = mask.expand(shape[:-1]).reshape(-1)
         flat = x.reshape(-1, shape[-1])
-        rows = flat[valid]
-        if rows.shape[0] < 2:
+        weights = mask.expand(shape[:-1]).reshape(-1, 1).to(x.dtype)
+        n = float(weights.sum())
+        if n < 2:
             raise ValueError("MaskedBatchNorm: need at least 2 valid frames in a training batch")
-        mean = rows.mean(0)
-        var = rows.var(0, unbiased=False)
+        gamma = self.weight if self.affine else None
+        beta = self.bias if self.affine else None
+        y, mean, var = _MaskedBatchNormFunction.apply(flat, weights, n, gamma, beta, self.eps)
         if self.track_running_stats:
-            self._update_running(mean.detach(), rows.var(0, unbiased=True).detach())
-        y = (flat - mean) * torch.rsqrt(var + self.eps)
-        if self.affine:
-            y = y * self.weight + self.bias
+            self._update_running(mean, var * (n / (n - 1)))
         return y.reshape(shape)
 
     def _native(self, flat: torch.Tensor) -> torch.Tensor:
@@ -58,3 +56,45 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         return scale, shift
 
 
+
+
+class _MaskedBatchNormFunction(torch.autograd.Function):
+    """Batch norm whose statistics come from rows with weight 1 (valid frames) only.
+
+    Closed-form backward (standard BN, with the statistics' terms restricted to valid rows)::
+
+        dx = gamma * r * (dy - w / n * (sum(dy) + x_hat * sum(dy * x_hat)))
+
+    where ``r = 1/sqrt(var + eps)`` and sums run over all rows (padded outputs still depend
+    on the statistics). Written with few full-size temporaries: on CPU each costs page faults.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, n, gamma, beta, eps):
+        mean = (w.T @ x).squeeze(0) / n
+        x_hat = x - mean
+        sq = x_hat.square()
+        var = (w.T @ sq).squeeze(0) / n
+        r = torch.rsqrt(var + eps)
+        x_hat.mul_(r)
+        if gamma is None:
+            y = x_hat.clone()
+        else:
+            y = torch.addcmul(beta, x_hat, gamma, out=sq)
+        ctx.save_for_backward(x_hat, w, r, gamma)
+        ctx.n = n
+        ctx.mark_non_differentiable(mean, var)
+        return y, mean, var
+
+    @staticmethod
+    def backward(ctx, dy, _dmean, _dvar):
+        x_hat, w, r, gamma = ctx.saved_tensors
+        sum_dy = dy.sum(0)
+        tmp = dy * x_hat
+        sum_dy_xhat = tmp.sum(0)
+        torch.mul(x_hat, sum_dy_xhat, out=tmp).add_(sum_dy).mul_(w / ctx.n)
+        scale = r if gamma is None else r * gamma
+        dx = tmp.neg_().add_(dy).mul_(scale)
+        if gamma is None:
+            return dx, None, None, None, None, None
+        return dx, None, None, sum_dy_xhat, sum_dy, None

@@ -30,61 +30,68 @@ STATISTICS = ("mean_abs", "rms", "max_abs")
 
 
 def _token_statistic(u: torch.Tensor, kind: str) -> torch.Tensor:
+    """Per-token statistic over the last axis, ``(..., 1)``; one fused pass, no temporaries."""
     if kind == "mean_abs":
-        return u.abs().mean(-1, keepdim=True)
+        return torch.linalg.vector_norm(u, 1, dim=-1, keepdim=True).div_(u.shape[-1])
     if kind == "rms":
-        return u.square().mean(-1, keepdim=True).sqrt()
-    return u.abs().amax(-1, keepdim=True)
+        return torch.linalg.vector_norm(u, 2, dim=-1, keepdim=True).div_(u.shape[-1] ** 0.5)
+    return torch.linalg.vector_norm(u, float("inf"), dim=-1, keepdim=True)
 
 
-def _statistic_grad(u: torch.Tensor, m: torch.Tensor, kind: str, g_m: torch.Tensor):
-    """d stat / d u times the upstream gradient ``g_m`` (shape ``(..., 1)``)."""
+def _add_statistic_grad(g_u: torch.Tensor, u: torch.Tensor, m: torch.Tensor, kind: str,
+                        g_m: torch.Tensor, buf: torch.Tensor) -> None:
+    """``g_u += d stat/d u * g_m`` in place (``g_m``: ``(..., 1)``; ``buf``: scratch like ``u``)."""
     if kind == "mean_abs":
-        return g_m * u.sign() / u.shape[-1]
-    if kind == "rms":
-        return g_m * u / (u.shape[-1] * m.clamp_min(1e-12))
-    # max_abs: the gradient goes to the (first) arg-max element
-    idx = u.abs().argmax(-1, keepdim=True)
-    out = torch.zeros_like(u)
-    return out.scatter_(-1, idx, g_m * u.gather(-1, idx).sign())
+        g_u.add_(torch.sign(u, out=buf).mul_(g_m / u.shape[-1]))
+    elif kind == "rms":
+        g_u.add_(torch.mul(u, g_m / (u.shape[-1] * m.clamp_min(1e-12)), out=buf))
+    else:  # max_abs: the gradient goes to the (first) arg-max element
+        idx = u.abs().argmax(-1, keepdim=True)
+        g_u.scatter_add_(-1, idx, g_m * u.gather(-1, idx).sign())
 
 
 class _IMLSFunction(torch.autograd.Function):
+    # Written for speed on CPU, where every fresh full-size tensor costs page faults: the
+    # forward allocates only its output, the backward two full-size buffers, and all other
+    # steps are in-place float ops (bool masks take slow kernels).
     @staticmethod
     def forward(ctx, u, alpha, levels, statistic, eps, detach_stat, dequant, alpha_grad_scale):
         alpha_c = alpha.clamp_min(1e-4)
-        if statistic is None:
-            m = None
-            theta = alpha_c.expand(u.shape[:-1] + (1,))
-        else:
-            m = _token_statistic(u, statistic)
-            theta = alpha_c * m.clamp_min(eps)
-        s = torch.round(torch.clamp(u / theta, 0, levels))  # clamp first: no -0.0
+        m = None if statistic is None else _token_statistic(u, statistic)
+        theta = alpha_c if m is None else alpha_c * m.clamp_min(eps)
+        # clamp before rounding: no -0.0 counts
+        s = torch.mul(u, theta.reciprocal()).clamp_(0, levels).round_()
         ctx.save_for_backward(u, alpha_c, m, s if dequant else None)
         ctx.cfg = (levels, statistic, eps, detach_stat, dequant, alpha_grad_scale)
-        return s * theta if dequant else s
+        return s.mul(theta) if dequant else s
 
     @staticmethod
     def backward(ctx, g):
         u, alpha_c, m, s = ctx.saved_tensors
         levels, statistic, eps, detach_stat, dequant, alpha_grad_scale = ctx.cfg
         theta = alpha_c if m is None else alpha_c * m.clamp_min(eps)
-        x = u / theta
-        if dequant:
-            g_theta_direct = (g * s).sum(-1, keepdim=True)
-            g = g * theta
-        g_x = g * ((x >= 0) & (x <= levels))
-        g_u = g_x / theta
-        g_theta = -(g_x * x).sum(-1, keepdim=True) / theta
+        inv_theta = theta.reciprocal()
+        x = u * inv_theta  # buffer 1
+        # straight-through inside [0, D]: in_range = 1 - sign(|clamp(x) - x|), then * g
+        g_x = x.clamp(0, levels)  # buffer 2
+        g_x.sub_(x).abs_().sign_().neg_().add_(1.0)
+        if dequant:  # out = s * theta: d out/d s = theta, and theta's direct term sum(g * s)
+            g_theta_direct = torch.linalg.vecdot(g, s, dim=-1).unsqueeze(-1)
+            g_x.mul_(g).mul_(theta)
+        else:
+            g_x.mul_(g)
+        # d x/d theta = -x / theta; buffer 1 (x) is no longer needed afterwards
+        g_theta = x.mul_(g_x).sum(-1, keepdim=True).mul_(-inv_theta)
         if dequant:
             g_theta = g_theta + g_theta_direct
+        g_u = g_x.mul_(inv_theta)
         if m is None:
             g_alpha = g_theta.sum()
         else:
             g_alpha = (g_theta * m.clamp_min(eps)).sum()
             if not detach_stat:
                 g_m = g_theta * alpha_c * (m > eps)
-                g_u = g_u + _statistic_grad(u, m, statistic, g_m)
+                _add_statistic_grad(g_u, u, m, statistic, g_m, buf=x)
         g_alpha = (g_alpha * alpha_grad_scale).reshape(alpha_c.shape)
         return g_u, g_alpha, None, None, None, None, None, None
 

@@ -1,0 +1,104 @@
+"""MaskedBatchNorm against nn.BatchNorm1d on valid rows only; HDM mask cache invalidation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from spikespeech.attention import DecayConfig, HierarchicalDecayMask
+from spikespeech.layers import MaskedBatchNorm
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_masked_batchnorm_equals_batchnorm_on_valid_rows(momentum):
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 7, 5, dtype=torch.float64) * 3 + 1  # (T, B, L, C)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0]],
+                        dtype=torch.bool)
+    x_padded = x.clone()
+    x_padded[:, ~mask] = 1e6  # garbage must not matter
+    masked = MaskedBatchNorm(5, momentum=momentum).double()
+    reference = nn.BatchNorm1d(5, momentum=momentum).double()
+    with torch.no_grad():
+        for bn in (masked, reference):
+            bn.weight.copy_(torch.linspace(0.5, 2.0, 5))
+            bn.bias.copy_(torch.linspace(-1.0, 1.0, 5))
+    for _ in range(3):  # running statistics must follow the same updates
+        out = masked(x_padded, mask[None])
+        ref = reference(x[:, mask].reshape(-1, 5))
+    torch.testing.assert_close(out[:, mask].reshape(-1, 5), ref, rtol=0, atol=1e-10)
+    torch.testing.assert_close(masked.running_mean, reference.running_mean, rtol=0, atol=1e-10)
+    torch.testing.assert_close(masked.running_var, reference.running_var, rtol=0, atol=1e-10)
+    assert int(masked.num_batches_tracked) == 3
+    masked.eval()
+    reference.eval()
+    torch.testing.assert_close(masked(x, mask[None]), reference(x.reshape(-1, 5)).reshape(x.shape))
+
+
+def test_masked_batchnorm_gradients_ignore_padding():
+    torch.manual_seed(1)
+    x = torch.randn(1, 2, 6, 4, dtype=torch.float64, requires_grad=True)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], dtype=torch.bool)
+    out = MaskedBatchNorm(4).double()(x, mask[None])
+    (out * mask[None, :, :, None]).sum().backward()
+    assert torch.all(x.grad[0, 1, 3:] == 0)
+
+
+def test_masked_batchnorm_needs_two_valid_frames():
+    bn = MaskedBatchNorm(3)
+    with pytest.raises(ValueError, match="at least 2 valid frames"):
+        bn(torch.randn(1, 2, 4, 3), torch.tensor([[[1, 0, 0, 0], [0, 0, 0, 0]]], dtype=torch.bool))
+
+
+def test_decay_mask_cache_follows_loaded_exponents():
+    cfg = DecayConfig(normalize="none")
+    hdm = HierarchicalDecayMask(0, 2, 2, cfg)
+    first = hdm(6).clone()
+    assert torch.equal(hdm(6), first)  # cached, same values
+    state = {"exponent": torch.tensor([1.0, 1.0])}  # gamma = 0.5
+    hdm.load_state_dict(state)
+    reloaded = hdm(6)
+    assert not torch.equal(reloaded, first)
+    assert reloaded[0, 0, 0, 3] == pytest.approx(0.5**3)
+
+
+def test_learnable_decay_gets_gradients():
+    hdm = HierarchicalDecayMask(0, 1, 2, DecayConfig(learnable=True))
+    hdm(5).sum().backward()
+    assert hdm.exponent.grad is not None and torch.isfinite(hdm.exponent.grad).all()
+
+
+def test_masked_batchnorm_backward_matches_autograd_reference():
+    """The closed-form backward equals autograd of the plain formula (incl. padded rows' dy)."""
+    torch.manual_seed(2)
+    x = torch.randn(2, 3, 5, 4, dtype=torch.float64, requires_grad=True)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0]], dtype=torch.bool)
+    bn = MaskedBatchNorm(4).double()
+    with torch.no_grad():
+        bn.weight.uniform_(0.5, 2.0)
+        bn.bias.uniform_(-1.0, 1.0)
+    dy = torch.randn(2, 3, 5, 4, dtype=torch.float64)  # non-zero at padded rows too
+    out = bn(x, mask[None])
+    grads = torch.autograd.grad(out, (x, bn.weight, bn.bias), dy)
+
+    x_ref = x.detach().clone().requires_grad_(True)
+    valid = x_ref[:, mask]
+    mean = valid.mean((0, 1))
+    var = valid.var((0, 1), unbiased=False)
+    ref = (x_ref - mean) * torch.rsqrt(var + bn.eps) * bn.weight + bn.bias
+    ref_grads = torch.autograd.grad(ref, (x_ref, bn.weight, bn.bias), dy)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
+
+
+def test_masked_batchnorm_without_affine():
+    torch.manual_seed(3)
+    x = torch.randn(1, 2, 6, 3, dtype=torch.float64, requires_grad=True)
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=torch.bool)
+    out = MaskedBatchNorm(3, affine=False).double()(x, mask[None])
+    valid = out[:, mask].reshape(-1, 3)
+    torch.testing.assert_close(valid.mean(0), torch.zeros(3, dtype=torch.float64), atol=1e-12, rtol=0)
+    out.sum().backward()
+    assert torch.isfinite(x.grad).all()
