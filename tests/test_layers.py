@@ -89,7 +89,7 @@ def test_masked_batchnorm_backward_matches_autograd_reference():
     ref = (x_ref - mean) * torch.rsqrt(var + bn.eps) * bn.weight + bn.bias
     ref_grads = torch.autograd.grad(ref, (x_ref, bn.weight, bn.bias), dy)
     torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
-    for got, want in zip(grads, ref_grads):
+    for got, want in zip(grads, ref_grads, strict=True):
         torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
 
 
