@@ -5,8 +5,11 @@ if command -v uv >/dev/null 2>&1; then
 elif python3 -m uv --version >/dev/null 2>&1; then
   UV="python3 -m uv"
 else
-  echo "uv not found: installing it with pip (user site)" >&2
-  python3 -m pip install --quiet --user uv 2>/dev/null \
+  echo "uv not found: installing it with pip" >&2
+  # plain install works in a virtualenv or as root; --user where the site dir is read-only;
+  # --break-system-packages where the system Python is marked externally managed (PEP 668)
+  python3 -m pip install --quiet uv 2>/dev/null \
+    || python3 -m pip install --quiet --user uv 2>/dev/null \
     || python3 -m pip install --quiet --user --break-system-packages uv \
     || { echo "error: could not install uv with pip" >&2; exit 1; }
   UV="python3 -m uv"
