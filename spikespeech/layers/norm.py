@@ -19,10 +19,10 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         """``x``: ``(..., C)``; ``mask``: bool, broadcastable to ``x.shape[:-1]``, True = valid."""
         shape = x.shape
         use_batch_stats = self.training or not self.track_running_stats
-        if mask is None or not use_batch_stats or bool(mask.all()):
-            flat = x.reshape(-1, shape[-1])
-            return self._native(flat).reshape(shape)
         flat = x.reshape(-1, shape[-1])
+        if mask is None or not use_batch_stats or bool(mask.all()):
+            # nn.BatchNorm1d on (N, C) handles momentum, num_batches_tracked and eval mode
+            return super().forward(flat).reshape(shape)
         weights = mask.expand(shape[:-1]).reshape(-1, 1).to(x.dtype)
         n = float(weights.sum())
         if n < 2:
@@ -33,10 +33,6 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         if self.track_running_stats:
             self._update_running(mean, var * (n / (n - 1)))
         return y.reshape(shape)
-
-    def _native(self, flat: torch.Tensor) -> torch.Tensor:
-        # BatchNorm1d.forward on (N, C) handles momentum/num_batches_tracked/eval for us
-        return super().forward(flat)
 
     @torch.no_grad()
     def _update_running(self, mean: torch.Tensor, var_unbiased: torch.Tensor) -> None:

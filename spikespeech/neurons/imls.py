@@ -15,7 +15,7 @@ through ``u / theta`` for ``alpha`` (LSQ-style, optionally scaled by ``1/sqrt(C 
 LSQ), and through ``stat(u)`` unless ``detach_statistic``.
 
 The paper does not publish these details; each guess is a constructor option (see
-:class:`spikespeech.encoder.config.NeuronConfig` for the defaults and why).
+:class:`spikespeech.neurons.config.NeuronConfig` for the defaults and why).
 """
 
 from __future__ import annotations
