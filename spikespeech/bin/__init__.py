@@ -1,0 +1,1 @@
+"""ESPnet-compatible entry points (``python -m spikespeech.bin.asr_train`` …)."""

@@ -1,0 +1,20 @@
+"""``python -m spikespeech.bin.asr_train``: ESPnet's ``asr_train`` with our encoders registered.
+
+Takes exactly the arguments of ``espnet2.bin.asr_train`` (``--config``, ``--ngpu``,
+``--multiprocessing_distributed`` …). Registration happens at import of this module, so the
+worker processes ESPnet spawns for multi-GPU training see ``encoder: iml_spikeformer`` too.
+"""
+
+from __future__ import annotations
+
+# isort: off
+# first: registers our classes and imports ESPnet without its import-time downloads
+import spikespeech.espnet  # noqa: F401
+from espnet2.bin.asr_train import get_parser, main
+
+# isort: on
+
+__all__ = ["get_parser", "main"]
+
+if __name__ == "__main__":
+    main()
