@@ -1,0 +1,107 @@
+"""End to end through ESPnet's own trainer and decoder, via our entry points, on real speech.
+
+FSDD digits (3 speakers, 12 takes each for training, 2 held-out takes each for testing):
+collect stats → train the tiny IML-Spikeformer config → decode with strict loading.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spikespeech.data.fsdd import DIGIT_WORDS, prepare_fsdd
+
+ROOT = Path(__file__).resolve().parents[1]
+FSDD = ROOT.parent / "shared" / "data" / "fsdd"
+TINY = ROOT / "spikespeech" / "conf" / "asr" / "tiny.yaml"
+FRONTEND = ["--frontend_conf", "fs=8000", "--frontend_conf", "n_fft=256", "--frontend_conf",
+            "win_length=200", "--frontend_conf", "hop_length=80", "--frontend_conf", "n_mels=40"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not FSDD.is_dir(), reason="needs ../shared/data/fsdd"),
+]
+
+
+def _run(module: str, *args: str, cwd: Path) -> str:
+    out = subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True,
+                         text=True, timeout=900)
+    assert out.returncode == 0, f"{module} failed:\n{out.stderr[-3000:]}"
+    return out.stderr + out.stdout
+
+
+def _data_args(split: str, prefix: str, data: Path) -> list[str]:
+    return [f"--{prefix}_data_path_and_name_and_type", f"{data / split}/wav.scp,speech,sound",
+            f"--{prefix}_data_path_and_name_and_type", f"{data / split}/text,text,text"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    work = tmp_path_factory.mktemp("asr")
+    dirs = prepare_fsdd(FSDD, work / "data", speakers=["george", "jackson", "lucas"],
+                        train_takes=range(5, 17), test_takes=range(0, 2))
+    chars = sorted(set("".join(DIGIT_WORDS)))
+    (work / "tokens.txt").write_text("\n".join(["<blank>", "<unk>", *chars, "<sos/eos>"]) + "\n")
+    common = ["--use_preprocessor", "true", "--token_type", "char", "--token_list", "tokens.txt",
+              "--config", str(TINY), *FRONTEND, "--ngpu", "0", "--num_workers", "0",
+              *_data_args("train", "train", dirs["train"].parent),
+              *_data_args("test", "valid", dirs["train"].parent)]
+    _run("spikespeech.bin.asr_train", *common, "--collect_stats", "true", "--normalize", "none",
+         "--output_dir", "stats", "--train_shape_file", "data/train/wav.scp",
+         "--valid_shape_file", "data/test/wav.scp", cwd=work)
+    log = _run("spikespeech.bin.asr_train", *common, "--normalize", "global_mvn",
+               "--normalize_conf", "stats_file=stats/train/feats_stats.npz",
+               "--train_shape_file", "stats/train/speech_shape",
+               "--valid_shape_file", "stats/valid/speech_shape", "--fold_length", "80000",
+               "--max_epoch", "12", "--output_dir", "exp", cwd=work)
+    return work, log
+
+
+def test_training_loss_falls(trained):
+    _, log = trained
+    losses = [float(m) for m in re.findall(r"epoch results: \[train\].*? loss=([0-9.]+)", log)]
+    assert len(losses) == 12
+    assert losses[-1] < 0.25 * losses[0], losses
+    assert (trained[0] / "exp" / "valid.acc.best.pth").is_file()
+
+
+def test_decoding_is_well_formed_and_mostly_right(trained):
+    work, _ = trained
+    _run("spikespeech.bin.asr_inference", "--asr_train_config", "exp/config.yaml",
+         "--asr_model_file", "exp/valid.acc.best.pth", "--output_dir", "decode",
+         "--data_path_and_name_and_type", "data/test/wav.scp,speech,sound",
+         "--key_file", "data/test/wav.scp", "--ngpu", "0", "--beam_size", "4",
+         "--ctc_weight", "0.3", "--batch_size", "1", cwd=work)
+    refs = dict(line.split(" ", 1) for line in (work / "data/test/text").read_text().splitlines())
+    hyps = {}
+    for line in (work / "decode/1best_recog/text").read_text().splitlines():
+        key, _, text = line.partition(" ")
+        hyps[key] = text.strip()
+    assert set(hyps) == set(refs)
+    alphabet = set("".join(DIGIT_WORDS)) | {" "}
+    assert all(set(h) <= alphabet for h in hyps.values())
+    errors = sum(hyps[k] != refs[k].strip() for k in refs)
+    assert errors / len(refs) <= 0.2, {k: (refs[k], hyps[k]) for k in refs if hyps[k] != refs[k]}
+
+
+def test_inference_refuses_a_mismatched_checkpoint(trained, tmp_path):
+    """Our entry point loads strictly: a checkpoint of another config is an error, not noise."""
+    import torch
+
+    work, _ = trained
+    state = torch.load(work / "exp/valid.acc.best.pth", weights_only=True)
+    state.pop(next(k for k in state if k.startswith("encoder.encoder.layers.1.")))
+    torch.save(state, tmp_path / "broken.pth")
+    out = subprocess.run(
+        [sys.executable, "-m", "spikespeech.bin.asr_inference", "--asr_train_config",
+         "exp/config.yaml", "--asr_model_file", str(tmp_path / "broken.pth"), "--output_dir",
+         str(tmp_path / "dec"), "--data_path_and_name_and_type", "data/test/wav.scp,speech,sound",
+         "--ngpu", "0"],
+        cwd=work, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode != 0
+    assert "checkpoint does not match the model config: missing keys" in out.stderr
