@@ -20,7 +20,9 @@ def fsdd_utterances(root: str | Path) -> list[Utterance]:
     recordings = Path(root) / "recordings"
     files = sorted(recordings.glob("*.wav"))
     if not files:
-        raise ValueError(f"{recordings}: no FSDD recordings found (expected {{digit}}_{{speaker}}_{{index}}.wav)")
+        raise ValueError(
+            f"{recordings}: no FSDD recordings found (expected {{digit}}_{{speaker}}_{{index}}.wav)"
+        )
     out = []
     for path in files:
         try:
