@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from .. import __version__
-from . import energy
+from . import energy, pack, transcribe
 
-COMMANDS = {"energy": energy}
+COMMANDS = {"transcribe": transcribe, "pack": pack, "energy": energy}
 
 
 class CLIError(Exception):
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # ESPnet's own deprecation notices are not actionable for our users
+    warnings.filterwarnings("ignore", category=FutureWarning, module="espnet")
     if args.command is None:
         parser.print_help()
         return 2

@@ -1,16 +1,21 @@
-"""Import ESPnet without its import-time network downloads.
+"""Import ESPnet without its import-time network downloads and console noise.
 
 ``espnet2.tasks.asr`` imports ``g2p_en``, which calls ``nltk.download`` at import when its
 corpora are missing. This project never downloads at run time, so during that first import
 ``nltk.download`` is a no-op that logs what it skipped (g2p_en only needs the corpora when
-English G2P is used, which our pipelines do not do through g2p_en).
+English G2P is used, which our pipelines do not do through g2p_en). ESPnet also
+``print``s a notice to stdout when flash-attn is missing, which would corrupt the output of
+commands like ``spikespeech transcribe``: stdout is captured during the import and logged
+at debug level, and a third-party module's SyntaxWarning is silenced.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import sys
+import warnings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,11 @@ def no_nltk_downloads():
 def import_espnet_asr():
     """Import ``espnet2.tasks.asr`` (once) with downloads blocked; return the module."""
     if "espnet2.tasks.asr" not in sys.modules:
-        with no_nltk_downloads():
+        captured = io.StringIO()
+        with no_nltk_downloads(), contextlib.redirect_stdout(captured), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=SyntaxWarning)
+            import espnet.nets.pytorch_backend.transformer.attention  # noqa: F401  (prints)
             import espnet2.tasks.asr  # noqa: F401
+        if captured.getvalue().strip():
+            log.debug("ESPnet import printed: %s", captured.getvalue().strip())
     return sys.modules["espnet2.tasks.asr"]

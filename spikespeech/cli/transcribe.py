@@ -1,0 +1,108 @@
+"""``spikespeech transcribe``: speech to text with a packed IML-Spikeformer model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+HELP = "transcribe audio files with a packed spiking ASR model"
+DESCRIPTION = (
+    "Transcribe AUDIO (files in any format soundfile/librosa read, directories searched "
+    "recursively, Kaldi wav.scp files, or '-' for a list of paths on stdin). Audio of any "
+    "sample rate is resampled and mixed to mono; long files are decoded in chunks. Prints "
+    "'utt-id<TAB>text' lines (or JSON lines with --format json). A file that fails is "
+    "reported on stderr and the others are still transcribed; the exit code is 1 if any failed."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("audio", nargs="+", metavar="AUDIO", help="audio file, directory, wav.scp or -")
+    p.add_argument("--model", help="packed model (.zip or directory from 'spikespeech pack')")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument("--beam-size", type=_positive_int, default=10, help="beam size (default 10)")
+    p.add_argument("--ctc-weight", type=_unit_float, default=0.3,
+                   help="CTC weight in joint CTC/attention decoding, 0..1 (default 0.3)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--energy", action="store_true",
+                   help="measure the encoder's firing rate and energy vs its ANN per utterance")
+    p.add_argument("--chunk-seconds", type=float, default=30.0,
+                   help="decode longer audio in chunks of at most this length (default 30)")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..audio import AudioError, expand_inputs, load_audio
+    from .main import CLIError
+
+    if args.model is None:
+        raise CLIError("no --model given: pass a packed model made by 'spikespeech pack' "
+                       "(no default model is shipped yet)")
+    inputs, input_errors = expand_inputs(args.audio)
+    for message in input_errors:
+        _error(message)
+    if not inputs:
+        raise CLIError("no audio to transcribe")
+
+    from tqdm import tqdm
+
+    from ..espnet.packing import PackError
+    from ..espnet.transcriber import Transcriber
+
+    try:
+        transcriber = Transcriber(args.model, device=args.device, beam_size=args.beam_size,
+                                  ctc_weight=args.ctc_weight, chunk_seconds=args.chunk_seconds)
+    except PackError as exc:
+        raise CLIError(str(exc)) from None
+    failed = len(input_errors)
+    show = len(inputs) > 3 and not args.no_progress
+    with transcriber:
+        for item in tqdm(inputs, disable=None if show else True, unit="file", file=sys.stderr):
+            try:
+                samples = load_audio(item.path, transcriber.sample_rate)
+                result = transcriber.transcribe(samples, energy=args.energy)
+            except (AudioError, ValueError) as exc:
+                message = str(exc)
+                if not message.startswith(str(item.path)):
+                    message = f"{item.path}: {message}"
+                _error(message)
+                failed += 1
+                continue
+            print(_format(item, result, args.format), flush=True)
+    return 1 if failed else 0
+
+
+def _format(item, result, fmt: str) -> str:
+    if fmt == "text":
+        return f"{item.utt_id}\t{result.text}"
+    record = {
+        "id": item.utt_id, "path": str(item.path), "text": result.text,
+        "duration_s": round(result.duration_s, 3), "decode_s": round(result.decode_s, 3),
+        "rtf": round(result.rtf, 4), "chunks": result.chunks,
+    }
+    if result.energy is not None:
+        report = result.energy
+        record["energy"] = {
+            "scope": "encoder", "firing_rate": report.firing_rate,
+            "energy_uj": report.energy_pj / 1e6, "ann_energy_uj": report.ann_energy_pj / 1e6,
+            "ann_to_snn_ratio": report.ann_to_snn_ratio,
+        }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _error(message: str) -> None:
+    print(f"spikespeech transcribe: error: {message}", file=sys.stderr, flush=True)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1] (got {value})")
+    return value

@@ -1,0 +1,115 @@
+"""Decode audio with a packed IML-Spikeformer model (ESPnet's Speech2Text, strict loading)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..energy import EnergyMeter, EnergyReport
+from .packing import open_pack
+
+
+@dataclass
+class Transcript:
+    text: str
+    duration_s: float
+    decode_s: float
+    energy: EnergyReport | None = None
+    chunks: int = 1
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rtf(self) -> float:
+        return self.decode_s / self.duration_s if self.duration_s else 0.0
+
+
+class Transcriber:
+    """Load a packed model once; :meth:`transcribe` one utterance at a time.
+
+    Long audio is decoded in chunks of at most ``chunk_seconds``, cut at the quietest
+    moment near each boundary, so memory stays bounded (attention is quadratic in length).
+    """
+
+    def __init__(self, model: str | Path, device: str = "cpu", beam_size: int = 10,
+                 ctc_weight: float = 0.3, chunk_seconds: float = 30.0) -> None:
+        from ..bin.asr_inference import Speech2Text  # strict loader, our classes registered
+
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda: no CUDA device is available")
+        self.pack = open_pack(model)
+        self.sample_rate = self.pack.sample_rate
+        self.chunk_seconds = chunk_seconds
+        self.speech2text = Speech2Text(
+            asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
+            device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
+        )
+        encoder = self.speech2text.asr_model.encoder
+        if hasattr(encoder, "reparameterize"):
+            encoder.reparameterize()  # inference form: BN and training branches folded
+        self.encoder = encoder
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        # the first decode pays one-off allocation/dispatch costs; keep them out of RTFs
+        with torch.no_grad():
+            self.speech2text(torch.zeros(self.sample_rate // 2))
+
+    @property
+    def card(self) -> str | None:
+        return self.pack.card
+
+    def close(self) -> None:
+        self.pack.cleanup()
+
+    def __enter__(self) -> Transcriber:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @torch.no_grad()
+    def transcribe(self, samples: np.ndarray, energy: bool = False) -> Transcript:
+        """``samples``: mono float32 at :attr:`sample_rate`."""
+        start = time.perf_counter()
+        pieces = split_at_quiet_points(samples, self.sample_rate, self.chunk_seconds)
+        meter = EnergyMeter(self.encoder) if energy else None
+        texts = []
+        if meter is not None:
+            meter.start()
+        try:
+            for piece in pieces:
+                results = self.speech2text(torch.from_numpy(piece))
+                texts.append(results[0][0] if results else "")
+        finally:
+            if meter is not None:
+                meter.stop()
+        text = " ".join(t.strip() for t in texts if t.strip())
+        return Transcript(text=text, duration_s=len(samples) / self.sample_rate,
+                          decode_s=time.perf_counter() - start,
+                          energy=meter.report() if meter is not None else None,
+                          chunks=len(pieces))
+
+
+def split_at_quiet_points(samples: np.ndarray, rate: int, max_seconds: float,
+                          search_seconds: float = 2.0) -> list[np.ndarray]:
+    """Cut ``samples`` into pieces of at most ``max_seconds``, each cut at the lowest-energy
+    10 ms frame within the last ``search_seconds`` before the limit."""
+    limit = int(max_seconds * rate)
+    if len(samples) <= limit:
+        return [samples]
+    frame = max(1, rate // 100)
+    pieces, start = [], 0
+    while len(samples) - start > limit:
+        lo = start + max(frame, limit - int(search_seconds * rate))
+        window = samples[lo:start + limit]
+        n = len(window) // frame
+        energy = np.square(window[: n * frame].reshape(n, frame)).mean(axis=1)
+        cut = lo + int(np.argmin(energy)) * frame + frame // 2
+        pieces.append(samples[start:cut])
+        start = cut
+    pieces.append(samples[start:])
+    return pieces
