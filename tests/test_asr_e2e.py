@@ -6,6 +6,7 @@ collect stats → train the tiny IML-Spikeformer config → decode with strict l
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -69,23 +70,81 @@ def test_training_loss_falls(trained):
     assert (trained[0] / "exp" / "valid.acc.best.pth").is_file()
 
 
-def test_decoding_is_well_formed_and_mostly_right(trained):
+@pytest.fixture(scope="module")
+def decoded(trained):
     work, _ = trained
     _run("spikespeech.bin.asr_inference", "--asr_train_config", "exp/config.yaml",
          "--asr_model_file", "exp/valid.acc.best.pth", "--output_dir", "decode",
          "--data_path_and_name_and_type", "data/test/wav.scp,speech,sound",
          "--key_file", "data/test/wav.scp", "--ngpu", "0", "--beam_size", "4",
          "--ctc_weight", "0.3", "--batch_size", "1", cwd=work)
-    refs = dict(line.split(" ", 1) for line in (work / "data/test/text").read_text().splitlines())
     hyps = {}
     for line in (work / "decode/1best_recog/text").read_text().splitlines():
         key, _, text = line.partition(" ")
         hyps[key] = text.strip()
-    assert set(hyps) == set(refs)
+    return hyps
+
+
+def test_decoding_is_well_formed_and_mostly_right(trained, decoded):
+    work, _ = trained
+    refs = dict(line.split(" ", 1) for line in (work / "data/test/text").read_text().splitlines())
+    assert set(decoded) == set(refs)
     alphabet = set("".join(DIGIT_WORDS)) | {" "}
-    assert all(set(h) <= alphabet for h in hyps.values())
-    errors = sum(hyps[k] != refs[k].strip() for k in refs)
-    assert errors / len(refs) <= 0.2, {k: (refs[k], hyps[k]) for k in refs if hyps[k] != refs[k]}
+    assert all(set(h) <= alphabet for h in decoded.values())
+    errors = sum(decoded[k] != refs[k].strip() for k in refs)
+    assert errors / len(refs) <= 0.2, {k: (refs[k], decoded[k]) for k in refs if decoded[k] != refs[k]}
+
+
+@pytest.fixture(scope="module")
+def packed_model(trained):
+    work, _ = trained
+    _run("spikespeech.cli.main", "pack", "--asr-config", "exp/config.yaml", "--model",
+         "exp/valid.acc.best.pth", "-o", "fsdd_tiny.zip", cwd=work)
+    return work / "fsdd_tiny.zip"
+
+
+def test_pack_then_transcribe_reproduces_espnet_decoding(trained, decoded, packed_model):
+    work, _ = trained
+    out = subprocess.run(
+        [sys.executable, "-m", "spikespeech.cli.main", "transcribe", "--model", str(packed_model),
+         "--beam-size", "4", "--ctc-weight", "0.3", "data/test/wav.scp"],
+        cwd=work, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = dict(line.split("\t", 1) for line in out.stdout.splitlines())
+    assert lines == decoded
+
+
+def test_ten_minute_file_is_decoded_in_chunks(trained, packed_model, tmp_path):
+    """600 s of digits with pauses. The model knows isolated digits only, so chunks of at most
+    1.2 s must be cut in the pauses (quietest points) for the words to come out right."""
+    import jiwer
+    import numpy as np
+    import soundfile as sf
+
+    work, _ = trained
+    clips, words = [], []
+    for line in (work / "data/test/wav.scp").read_text().splitlines():
+        utt, path = line.split(" ", 1)
+        clips.append(sf.read(path, dtype="float32")[0])
+        words.append(DIGIT_WORDS[int(utt.split("-")[1])])
+    gap = np.zeros(4000, dtype=np.float32)  # 0.5 s of silence at 8 kHz
+    audio, ref = [], []
+    while sum(len(a) for a in audio) < 600 * 8000:
+        for clip, word in zip(clips, words, strict=True):
+            audio += [clip, gap]
+            ref.append(word)
+    sf.write(tmp_path / "long.wav", np.concatenate(audio), 8000)
+    out = subprocess.run(
+        [sys.executable, "-m", "spikespeech.cli.main", "transcribe", "--model", str(packed_model),
+         "--beam-size", "1", "--chunk-seconds", "1.2", "--format", "json",
+         str(tmp_path / "long.wav")],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    record = json.loads(out.stdout)
+    assert record["duration_s"] >= 600 and record["chunks"] >= 500
+    assert jiwer.wer(" ".join(ref), record["text"]) <= 0.3
 
 
 def test_inference_refuses_a_mismatched_checkpoint(trained, tmp_path):

@@ -48,6 +48,8 @@ def pack_asr_model(config: str | Path, model: str | Path, output: str | Path,
         raise PackError(f"{config}: invalid YAML") from None
     if not isinstance(args, dict) or "token_list" not in args:
         raise PackError(f"{config}: not an ESPnet ASR training config (no token_list)")
+    if not args.get("token_type"):
+        raise PackError(f"{config}: no token_type (char, bpe, word…): tokens could not become text")
     if card is not None and not Path(card).is_file():
         raise PackError(f"{card}: model card not found")
 

@@ -10,7 +10,10 @@ import numpy as np
 import torch
 
 from ..energy import EnergyMeter, EnergyReport
-from .packing import open_pack
+from .packing import PackError, open_pack
+
+
+SILENCE_PEAK = 1e-4  # below -80 dBFS peak: digital silence
 
 
 @dataclass
@@ -47,10 +50,14 @@ class Transcriber:
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
             device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
         )
+        if self.speech2text.tokenizer is None:
+            self.pack.cleanup()
+            raise PackError(f"{model}: its config has no token_type; tokens could not become text")
         encoder = self.speech2text.asr_model.encoder
         if hasattr(encoder, "reparameterize"):
             encoder.reparameterize()  # inference form: BN and training branches folded
         self.encoder = encoder
+        self.min_samples = _min_samples(self.speech2text.asr_model)
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -74,14 +81,22 @@ class Transcriber:
     @torch.no_grad()
     def transcribe(self, samples: np.ndarray, energy: bool = False) -> Transcript:
         """``samples``: mono float32 at :attr:`sample_rate`."""
+        if len(samples) < self.min_samples:
+            raise ValueError(
+                f"audio is too short ({len(samples) / self.sample_rate:.3f} s); the model needs "
+                f"at least {self.min_samples / self.sample_rate:.3f} s"
+            )
         start = time.perf_counter()
-        pieces = split_at_quiet_points(samples, self.sample_rate, self.chunk_seconds)
+        pieces = split_at_quiet_points(samples, self.sample_rate, self.chunk_seconds,
+                                       min_samples=self.min_samples)
         meter = EnergyMeter(self.encoder) if energy else None
         texts = []
         if meter is not None:
             meter.start()
         try:
             for piece in pieces:
+                if len(pieces) > 1 and np.abs(piece).max() < SILENCE_PEAK:
+                    continue  # a chunk of digital silence has nothing to say
                 results = self.speech2text(torch.from_numpy(piece))
                 texts.append(results[0][0] if results else "")
         finally:
@@ -95,21 +110,38 @@ class Transcriber:
 
 
 def split_at_quiet_points(samples: np.ndarray, rate: int, max_seconds: float,
-                          search_seconds: float = 2.0) -> list[np.ndarray]:
+                          search_seconds: float = 2.0, min_samples: int = 1) -> list[np.ndarray]:
     """Cut ``samples`` into pieces of at most ``max_seconds``, each cut at the lowest-energy
-    10 ms frame within the last ``search_seconds`` before the limit."""
-    limit = int(max_seconds * rate)
+    10 ms frame within the last ``search_seconds`` before the limit. No piece is shorter
+    than ``min_samples``: a short tail joins the piece before it (which may then exceed the
+    limit by less than ``min_samples``)."""
+    limit = max(int(max_seconds * rate), 2 * min_samples)
     if len(samples) <= limit:
         return [samples]
     frame = max(1, rate // 100)
     pieces, start = [], 0
     while len(samples) - start > limit:
-        lo = start + max(frame, limit - int(search_seconds * rate))
+        lo = start + max(min_samples, limit - int(search_seconds * rate))
         window = samples[lo:start + limit]
-        n = len(window) // frame
-        energy = np.square(window[: n * frame].reshape(n, frame)).mean(axis=1)
-        cut = lo + int(np.argmin(energy)) * frame + frame // 2
+        n = max(1, len(window) // frame)
+        energy = np.square(window[: n * frame].reshape(n, -1)).mean(axis=1)
+        # the latest of the quietest frames: flat silence ties, and longer pieces are better
+        quietest = int(np.flatnonzero(energy <= energy.min() + 1e-12)[-1])
+        cut = min(lo + quietest * frame + frame // 2, start + limit)
         pieces.append(samples[start:cut])
         start = cut
-    pieces.append(samples[start:])
+    tail = samples[start:]
+    if len(tail) < min_samples:
+        pieces[-1] = samples[start - len(pieces[-1]):]
+    else:
+        pieces.append(tail)
     return pieces
+
+
+def _min_samples(asr_model) -> int:
+    """Shortest input the model can take: STFT reflect padding and >= 7 frames for conv2d."""
+    stft = getattr(getattr(asr_model, "frontend", None), "stft", None)
+    if stft is None:
+        return 1
+    n_fft, hop = int(stft.n_fft), int(stft.hop_length)
+    return max(n_fft // 2 + 1, 7 * hop)
