@@ -12,7 +12,6 @@ import torch
 from ..energy import EnergyMeter, EnergyReport
 from .packing import PackError, open_pack
 
-
 SILENCE_PEAK = 1e-4  # below -80 dBFS peak: digital silence
 
 
