@@ -102,3 +102,31 @@ def test_masked_batchnorm_without_affine():
     torch.testing.assert_close(valid.mean(0), torch.zeros(3, dtype=torch.float64), atol=1e-12, rtol=0)
     out.sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("kernel", [2, 3, 5])
+def test_depthwise_token_conv_equals_conv1d(kernel, causal):
+    from spikespeech.energy import measure_energy
+    from spikespeech.layers import DepthwiseTokenConv
+
+    if not causal and kernel % 2 == 0:
+        return
+    torch.manual_seed(0)
+    layer = DepthwiseTokenConv(6, kernel, causal=causal, bias=True).double()
+    reference = nn.Conv1d(6, 6, kernel, groups=6, bias=True).double()
+    reference.load_state_dict(layer.state_dict())  # same parameters, same keys
+    x = torch.randn(2, 3, 9, 6, dtype=torch.float64)  # (T, B, L, C)
+    left, right = (kernel - 1, 0) if causal else (kernel // 2, kernel // 2)
+    channels_first = torch.nn.functional.pad(x.reshape(-1, 9, 6).transpose(1, 2), (left, right))
+    expected = reference(channels_first).transpose(1, 2).reshape(x.shape)
+    torch.testing.assert_close(layer(x), expected, rtol=0, atol=1e-12)
+    # the energy meter counts it like the equivalent nn.Conv1d on the same activity
+    spikes = (torch.rand(2, 3, 9, 6) > 0.7).double()
+    ours = measure_energy(layer, spikes).layers[0]
+    padded = torch.nn.functional.pad(spikes.reshape(-1, 9, 6).transpose(1, 2), (left, right))
+    ref = measure_energy(nn.Conv1d(6, 6, kernel, groups=6).double(), padded).layers[0]
+    assert ours.acs == ref.acs
+    # dense: each of 9 outputs per channel reads the taps that land inside the sequence
+    taps_inside = sum(sum(0 <= i + j - left < 9 for j in range(kernel)) for i in range(9))
+    assert ours.ann_macs == taps_inside * 6 * 2 * 3

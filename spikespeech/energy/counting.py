@@ -88,3 +88,20 @@ def elementwise_ops(a: torch.Tensor, b: torch.Tensor, count_as: str) -> tuple[st
         if is_spike(kind):
             return kind, float(torch.broadcast_to(t, shape).sum()), dense
     return "real", dense, dense
+
+
+def token_conv_ops(layer, x: torch.Tensor) -> tuple[str, float, float]:
+    """:class:`~spikespeech.layers.DepthwiseTokenConv` on channels-last ``(..., L, C)`` input."""
+    kind = classify(x)
+    L, C = x.shape[-2:]
+    channels_first = F.pad(x.reshape(-1, L, C).transpose(1, 2), layer.token_padding)
+    ones_w = torch.ones_like(layer.weight)
+
+    def count(act: torch.Tensor) -> float:
+        return float(F.conv1d(act, ones_w, None, 1, 0, 1, layer.groups).sum())
+
+    with torch.no_grad():
+        valid = F.pad(torch.ones(1, C, L, dtype=x.dtype, device=x.device), layer.token_padding)
+        dense = count(valid) * channels_first.shape[0]  # zero padding costs nothing
+        ops = count(channels_first) if is_spike(kind) else dense
+    return kind, ops, dense

@@ -7,10 +7,10 @@ from functools import partial
 import torch
 from torch import nn
 
-from ..layers import ElementwiseMul, MatMul
+from ..layers import DepthwiseTokenConv, ElementwiseMul, MatMul
 from ..neurons import StatefulNeuron
 from .classify import MULTILEVEL, classify, is_spike
-from .counting import conv_ops, elementwise_ops, linear_ops, matmul_ops
+from .counting import conv_ops, elementwise_ops, linear_ops, matmul_ops, token_conv_ops
 from .report import E_AC_PJ, E_MAC_PJ, EnergyReport, LayerEnergy, NeuronActivity
 
 _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -56,7 +56,9 @@ class EnergyMeter:
         steps = self._time_steps()
         for name, module in self.model.named_modules():
             t = steps.get(name, 1)
-            if isinstance(module, nn.Linear):
+            if isinstance(module, DepthwiseTokenConv):  # before nn.Conv1d: channels-last input
+                hook = partial(self._on_layer, name, "conv", t, token_conv_ops)
+            elif isinstance(module, nn.Linear):
                 hook = partial(self._on_layer, name, "linear", t, linear_ops)
             elif isinstance(module, _CONVS):
                 hook = partial(self._on_layer, name, "conv", t, conv_ops)

@@ -1,7 +1,7 @@
 """Weight layers shared by the spiking and ANN stacks (pure torch, time-first layout)."""
 
-from .conv_bn import ConvBN, TokenConv, fold_batchnorm
+from .conv_bn import ConvBN, DepthwiseTokenConv, TokenConv, fold_batchnorm
 from .norm import MaskedBatchNorm
 from .ops import ElementwiseMul, MatMul
 
-__all__ = ["ConvBN", "ElementwiseMul", "MaskedBatchNorm", "MatMul", "TokenConv", "fold_batchnorm"]
+__all__ = ["ConvBN", "DepthwiseTokenConv", "ElementwiseMul", "MaskedBatchNorm", "MatMul", "TokenConv", "fold_batchnorm"]

@@ -9,6 +9,38 @@ from torch import nn
 from .norm import MaskedBatchNorm
 
 
+class DepthwiseTokenConv(nn.Conv1d):
+    """Depthwise convolution over the token axis of channels-last ``(..., L, C)`` input.
+
+    Same parameters and state dict as ``nn.Conv1d(C, C, k, groups=C)``; computed as ``k``
+    shifted multiply-adds, about twice as fast on CPU as a (transposed) depthwise conv at
+    speech sizes, and free of layout copies. "Same" zero padding, or left-only if causal.
+    """
+
+    def __init__(self, channels: int, kernel_size: int, causal: bool = False, bias: bool = False):
+        super().__init__(channels, channels, kernel_size, groups=channels, bias=bias)
+        self.causal = causal
+
+    @property
+    def token_padding(self) -> tuple[int, int]:
+        k = self.kernel_size[0]
+        return (k - 1, 0) if self.causal else (k // 2, k // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.weight_only(x)
+        return y if self.bias is None else y + self.bias
+
+    def weight_only(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolution without its bias (``(..., L, C)`` → ``(..., L, C)``)."""
+        L = x.shape[-2]
+        padded = F.pad(x, (0, 0, *self.token_padding))
+        taps = self.weight[:, 0, :]  # (C, k)
+        y = padded[..., 0:L, :] * taps[:, 0]
+        for j in range(1, taps.shape[1]):
+            y = y + padded[..., j:j + L, :] * taps[:, j]
+        return y
+
+
 class TokenConv(nn.Module):
     """A 1-D convolution over the token axis of ``(..., L, C_in)`` → ``(..., L, C_out)``.
 
@@ -30,12 +62,14 @@ class TokenConv(nn.Module):
         self.causal = causal
         if kernel_size == 1 and groups == 1:
             self.layer: nn.Module = nn.Linear(d_in, d_out, bias=bias)
+        elif groups == d_in == d_out:
+            self.layer = DepthwiseTokenConv(d_in, kernel_size, causal, bias)
         else:
             pad = 0 if causal else kernel_size // 2
             self.layer = nn.Conv1d(d_in, d_out, kernel_size, padding=pad, groups=groups, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.layer, nn.Linear):
+        if isinstance(self.layer, (nn.Linear, DepthwiseTokenConv)):
             return self.layer(x)
         lead, (L, C) = x.shape[:-2], x.shape[-2:]
         y = x.reshape(-1, L, C).transpose(1, 2)

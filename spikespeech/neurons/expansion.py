@@ -37,7 +37,8 @@ def spike_driven_apply(layer: torch.nn.Module, counts: torch.Tensor, levels: int
     """
     out = sum(_apply_weight_only(layer, b) for b in to_binary_slots(counts, levels))
     if layer.bias is not None:
-        shape = (-1,) + (1,) * (layer.weight.dim() - 2)  # Linear: (-1,); ConvNd: (-1, 1, ...)
+        channels_last = hasattr(layer, "weight_only")  # DepthwiseTokenConv: (..., L, C)
+        shape = (-1,) if channels_last else (-1,) + (1,) * (layer.weight.dim() - 2)
         out = out + layer.bias.view(shape)
     return out
 
@@ -45,6 +46,8 @@ def spike_driven_apply(layer: torch.nn.Module, counts: torch.Tensor, levels: int
 def _apply_weight_only(layer: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     if isinstance(layer, nn.Linear):
         return F.linear(x, layer.weight)
+    if hasattr(layer, "weight_only"):  # channels-last token conv
+        return layer.weight_only(x)
     if isinstance(layer, nn.modules.conv._ConvNd):
         return layer._conv_forward(x, layer.weight, None)
     raise TypeError(f"spike_driven_apply: unsupported layer type {type(layer).__name__}")

@@ -151,11 +151,22 @@ class IMLSNeuron(StatefulNeuron):
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """``u``: ``(T, B, ..., C)`` → spike counts of the same shape."""
+        if not torch.is_grad_enabled() or not (u.requires_grad or self.scale.requires_grad):
+            return self._infer(u)  # same maths, without autograd bookkeeping
         g = 1.0 / math.sqrt(u.shape[-1] * self.levels) if self.lsq_grad_scale else 1.0
         return _IMLSFunction.apply(
             u, self.scale, self.levels, self.statistic, self.eps,
             self.detach_statistic, self.output == "dequant", g,
         )
+
+    def _infer(self, u: torch.Tensor) -> torch.Tensor:
+        alpha = self.scale.clamp_min(1e-4)
+        if self.statistic is None:
+            theta = alpha
+        else:
+            theta = _token_statistic(u, self.statistic).clamp_min_(self.eps).mul_(alpha)
+        s = torch.mul(u, theta.reciprocal()).clamp_(0, self.levels).round_()
+        return s.mul_(theta) if self.output == "dequant" else s
 
     def extra_repr(self) -> str:
         stat = f", statistic={self.statistic}" if self.statistic else ""
