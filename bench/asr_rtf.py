@@ -41,8 +41,9 @@ ANN_ENCODERS = {
 
 
 def build(encoder: str, encoder_conf: dict, work: Path):
-    import spikespeech.espnet  # noqa: F401  (registers iml_spikeformer)
     from espnet2.tasks.asr import ASRTask
+
+    import spikespeech.espnet  # noqa: F401  (registers iml_spikeformer)
 
     tokens = work / "tokens.txt"
     tokens.write_text("\n".join(["<blank>", "<unk>", *"abcdefghijklmnopqrstuvwxyz'", "<space>",
