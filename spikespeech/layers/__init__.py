@@ -4,4 +4,12 @@ from .conv_bn import ConvBN, DepthwiseTokenConv, TokenConv, fold_batchnorm
 from .norm import MaskedBatchNorm
 from .ops import ElementwiseMul, MatMul
 
-__all__ = ["ConvBN", "DepthwiseTokenConv", "ElementwiseMul", "MaskedBatchNorm", "MatMul", "TokenConv", "fold_batchnorm"]
+__all__ = [
+    "ConvBN",
+    "DepthwiseTokenConv",
+    "ElementwiseMul",
+    "MaskedBatchNorm",
+    "MatMul",
+    "TokenConv",
+    "fold_batchnorm",
+]
