@@ -41,9 +41,12 @@ ANN_ENCODERS = {
 
 
 def build(encoder: str, encoder_conf: dict, work: Path):
+    # isort: off
+    # first: registers iml_spikeformer and imports ESPnet without its import-time downloads
+    import spikespeech.espnet  # noqa: F401
     from espnet2.tasks.asr import ASRTask
 
-    import spikespeech.espnet  # noqa: F401  (registers iml_spikeformer)
+    # isort: on
 
     tokens = work / "tokens.txt"
     tokens.write_text("\n".join(["<blank>", "<unk>", *"abcdefghijklmnopqrstuvwxyz'", "<space>",

@@ -24,8 +24,8 @@ def randomize_bn_affine(model: nn.Module, seed: int = 0, bias_mean: float = 0.5)
 def reparameterize_keep_dtype(module: nn.Module) -> nn.Module:
     """``module.reparameterize()``, then cast back to the module's dtype.
 
-    The cast works around ``fold_batchnorm`` building float32 layers for float64 models (see
-    ``test_attention.py::test_reparameterize_keeps_dtype``); once that is fixed it is a no-op.
+    ``fold_batchnorm`` keeps the dtype (``test_attention.py::test_reparameterize_keeps_dtype``
+    checks it), so the cast is a no-op kept as a guard for the other tests.
     """
     dtype = next(module.parameters()).dtype
     out = module.reparameterize()

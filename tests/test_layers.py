@@ -130,3 +130,34 @@ def test_depthwise_token_conv_equals_conv1d(kernel, causal):
     # dense: each of 9 outputs per channel reads the taps that land inside the sequence
     taps_inside = sum(sum(0 <= i + j - left < 9 for j in range(kernel)) for i in range(9))
     assert ours.ann_macs == taps_inside * 6 * 2 * 3
+
+
+def test_stacked_imls_neuron_equals_its_neurons_slice_by_slice():
+    from spikespeech.neurons import IMLSNeuron
+
+    neurons = [IMLSNeuron(levels=4, init_scale=s) for s in (0.7, 1.0, 1.6)]
+    stacked = IMLSNeuron.stacked(neurons)
+    u = torch.randn(1, 2, 5, 3, 8)
+    with torch.no_grad():
+        out = stacked(u)
+        for i, neuron in enumerate(neurons):
+            assert torch.equal(out[..., i, :], neuron(u[..., i, :]))
+    with pytest.raises(RuntimeError, match="inference-only"):
+        stacked(u.requires_grad_(True))
+    with pytest.raises(ValueError, match="share their configuration"):
+        IMLSNeuron.stacked([IMLSNeuron(levels=4), IMLSNeuron(levels=2)])
+
+
+def test_stacked_projection_equals_separate_projections():
+    from spikespeech.attention.reparam import RepProjection, StackedProjection
+
+    torch.manual_seed(4)
+    projections = [RepProjection(8, kernel=3).eval() for _ in range(3)]
+    s = (torch.rand(1, 2, 7, 8) > 0.5).float()
+    with torch.no_grad():
+        for p in projections:
+            p(s)  # eval: running statistics are used
+            p.reparameterize()
+        stacked = StackedProjection(projections)(s)
+        for i, p in enumerate(projections):
+            torch.testing.assert_close(stacked[..., i, :], p(s), rtol=0, atol=1e-6)

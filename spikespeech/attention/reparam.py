@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers import ConvBN, TokenConv
+from ..layers import ConvBN, DepthwiseTokenConv, TokenConv
 
 
 class RepProjection(nn.Module):
@@ -75,3 +75,39 @@ class RepProjection(nn.Module):
         conv.weight.copy_(weight)
         conv.bias.copy_(self.fused_linear.layer.bias)
         return conv
+
+
+class StackedProjection(nn.Module):
+    """Inference form of ``S`` folded projections of the same input, computed together.
+
+    ``(T, B, L, C)`` spikes → ``(T, B, L, S, C)``: one ``C → S·C`` linear (one GEMM instead of
+    ``S``) plus each projection's depthwise temporal taps. Numerically the same as running the
+    ``S`` folded projections one by one.
+    """
+
+    def __init__(self, projections: list[RepProjection]) -> None:
+        super().__init__()
+        if not all(p.reparameterized for p in projections):
+            raise ValueError("StackedProjection: reparameterize() the projections first")
+        self.slices, self.dim = len(projections), projections[0].dim
+        weight = torch.cat([p.fused_linear.layer.weight for p in projections])
+        bias = torch.cat([p.fused_linear.layer.bias for p in projections])
+        self.linear = nn.Linear(self.dim, self.slices * self.dim).to(weight)
+        with torch.no_grad():
+            self.linear.weight.copy_(weight)
+            self.linear.bias.copy_(bias)
+        self.temporal = None
+        first = projections[0].fused_temporal
+        if first is not None:  # one grouped conv: S outputs per input channel
+            conv = first.layer
+            self.temporal = DepthwiseTokenConv(self.dim, conv.kernel_size[0], conv.causal,
+                                               multiplier=self.slices).to(weight)
+            taps = torch.stack([p.fused_temporal.layer.weight[:, 0, :] for p in projections], 1)
+            with torch.no_grad():
+                self.temporal.weight.copy_(taps.reshape(-1, 1, taps.shape[-1]))  # c * S + s
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        y = self.linear(s).unflatten(-1, (self.slices, self.dim))
+        if self.temporal is not None:  # (..., L, C * S) in conv order -> (..., L, S, C)
+            y = y + self.temporal(s).unflatten(-1, (self.dim, self.slices)).transpose(-1, -2)
+        return y

@@ -16,14 +16,17 @@ membrane stream. Every weight layer and every product between activations sees s
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
 from ..layers import ConvBN, ElementwiseMul, MatMul
+from ..neurons import IMLSNeuron
 from ..neurons.config import NeuronConfig, build_neuron
 from .config import AttentionConfig
 from .hdm import HierarchicalDecayMask
-from .reparam import RepProjection
+from .reparam import RepProjection, StackedProjection
 
 ATTENTION_TYPES = ("hd_repssa", "ssa", "sdsa", "stsa")
 
@@ -58,6 +61,7 @@ class SpikingSelfAttention(nn.Module):
         self.gated = cfg.type in ("sdsa", "stsa")
         self.attn_neuron = build_neuron(neuron) if not self.gated or neuron.type == "imls" else None
         self.out_proj = ConvBN(dim, dim, 1)
+        self.qkv: StackedProjection | None = None  # inference form, set by reparameterize()
         self.hdm = None
         if cfg.type == "hd_repssa" and cfg.decay.schedule != "none":
             self.hdm = HierarchicalDecayMask(layer_index, num_layers, cfg.heads, cfg.decay, causal)
@@ -83,7 +87,7 @@ class SpikingSelfAttention(nn.Module):
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         # (T, B, L, C) -> (T, B, H, L, d)
         T, B, L, _ = x.shape
-        return x.view(T, B, L, self.heads, self.d_head).transpose(2, 3)
+        return x.reshape(T, B, L, self.heads, self.d_head).transpose(2, 3)
 
     @staticmethod
     def _merge(x: torch.Tensor) -> torch.Tensor:
@@ -98,9 +102,16 @@ class SpikingSelfAttention(nn.Module):
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``s``: ``(T, B, L, C)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C)``."""
         keep = None if mask is None else mask[None, :, :, None].to(s.dtype)
-        q = self._split(self._spikes(self.q_proj, self.q_neuron, s, mask, keep))
-        k = self._split(self._spikes(self.k_proj, self.k_neuron, s, mask, keep))
-        v = self._split(self._spikes(self.v_proj, self.v_neuron, s, mask, keep))
+        if self.qkv is not None:  # inference form: one projection and one neuron call
+            spikes = self.qkv_neuron(self.qkv(s))  # (T, B, L, 3, C)
+            if keep is not None:
+                spikes = spikes * keep.unsqueeze(-1)
+            T, B, L = spikes.shape[:3]  # heads as views: (3, T, B, H, L, d)
+            q, k, v = spikes.view(T, B, L, 3, self.heads, self.d_head).permute(3, 0, 1, 4, 2, 5)
+        else:
+            q = self._split(self._spikes(self.q_proj, self.q_neuron, s, mask, keep))
+            k = self._split(self._spikes(self.k_proj, self.k_neuron, s, mask, keep))
+            v = self._split(self._spikes(self.v_proj, self.v_neuron, s, mask, keep))
         if self.kind == "sdsa":
             kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v)))
             out = self.q_gate(q, kv)
@@ -144,7 +155,18 @@ class SpikingSelfAttention(nn.Module):
         return self.q_gate(q, kv)
 
     def reparameterize(self) -> None:
-        """Fold the multi-branch Q/K/V projections and the output BN (eval statistics)."""
-        for proj in (self.q_proj, self.k_proj, self.v_proj):
+        """Inference form: fold the multi-branch Q/K/V projections and the output BN (eval
+        statistics), then compute Q, K and V with one stacked projection and one neuron call."""
+        if self.qkv is not None:
+            return
+        projections = [self.q_proj, self.k_proj, self.v_proj]
+        for proj in projections:
             proj.reparameterize()
         self.out_proj.reparameterize()
+        neurons = [self.q_neuron, self.k_neuron, self.v_neuron]
+        if isinstance(neurons[0], IMLSNeuron):
+            self.qkv_neuron = IMLSNeuron.stacked(neurons)
+        else:  # binary LIF: same parameters, elementwise, so one neuron serves all three
+            self.qkv_neuron = copy.deepcopy(neurons[0])
+        self.qkv = StackedProjection(projections)
+        del self.q_proj, self.k_proj, self.v_proj, self.q_neuron, self.k_neuron, self.v_neuron

@@ -12,14 +12,17 @@ from .norm import MaskedBatchNorm
 class DepthwiseTokenConv(nn.Conv1d):
     """Depthwise convolution over the token axis of channels-last ``(..., L, C)`` input.
 
-    Same parameters and state dict as ``nn.Conv1d(C, C, k, groups=C)``; computed as ``k``
-    shifted multiply-adds, about twice as fast on CPU as a (transposed) depthwise conv at
-    speech sizes, and free of layout copies. "Same" zero padding, or left-only if causal.
+    Same parameters and state dict as ``nn.Conv1d(C, M * C, k, groups=C)`` (``M`` =
+    ``multiplier`` outputs per input channel, in the conv's ``c * M + m`` order); computed as
+    ``k`` shifted multiply-adds, about twice as fast on CPU as a (transposed) depthwise conv
+    at speech sizes, and free of layout copies. "Same" zero padding, or left-only if causal.
     """
 
-    def __init__(self, channels: int, kernel_size: int, causal: bool = False, bias: bool = False):
-        super().__init__(channels, channels, kernel_size, groups=channels, bias=bias)
+    def __init__(self, channels: int, kernel_size: int, causal: bool = False, bias: bool = False,
+                 multiplier: int = 1):
+        super().__init__(channels, multiplier * channels, kernel_size, groups=channels, bias=bias)
         self.causal = causal
+        self.multiplier = multiplier
 
     @property
     def token_padding(self) -> tuple[int, int]:
@@ -33,12 +36,13 @@ class DepthwiseTokenConv(nn.Conv1d):
     def weight_only(self, x: torch.Tensor) -> torch.Tensor:
         """The convolution without its bias (``(..., L, C)`` → ``(..., L, C)``)."""
         L = x.shape[-2]
-        padded = F.pad(x, (0, 0, *self.token_padding))
-        taps = self.weight[:, 0, :]  # (C, k)
-        y = padded[..., 0:L, :] * taps[:, 0]
-        for j in range(1, taps.shape[1]):
-            y = y + padded[..., j:j + L, :] * taps[:, j]
-        return y
+        # (..., L', C, 1) x (C, M) taps -> (..., L, C, M) -> flattened in conv order c * M + m
+        padded = F.pad(x, (0, 0, *self.token_padding)).unsqueeze(-1)
+        taps = self.weight.view(-1, self.multiplier, self.weight.shape[-1])  # (C, M, k)
+        y = padded[..., 0:L, :, :] * taps[..., 0]
+        for j in range(1, taps.shape[-1]):
+            y = y + padded[..., j:j + L, :, :] * taps[..., j]
+        return y.flatten(-2)
 
 
 class TokenConv(nn.Module):

@@ -60,7 +60,7 @@ class _IMLSFunction(torch.autograd.Function):
         m = None if statistic is None else _token_statistic(u, statistic)
         theta = alpha_c if m is None else alpha_c * m.clamp_min(eps)
         # clamp before rounding: no -0.0 counts
-        s = torch.mul(u, theta.reciprocal()).clamp_(0, levels).round_()
+        s = torch.div(u, theta).clamp_(0, levels).round_()
         ctx.save_for_backward(u, alpha_c, m, s if dequant else None)
         ctx.cfg = (levels, statistic, eps, detach_stat, dequant, alpha_grad_scale)
         return s.mul(theta) if dequant else s
@@ -151,6 +151,10 @@ class IMLSNeuron(StatefulNeuron):
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """``u``: ``(T, B, ..., C)`` → spike counts of the same shape."""
+        if self.scale.numel() > 1:  # stacked inference form, see stacked()
+            if torch.is_grad_enabled() and u.requires_grad:
+                raise RuntimeError("IMLSNeuron: a stacked neuron is inference-only (no gradients)")
+            return self._infer(u)
         if not torch.is_grad_enabled() or not (u.requires_grad or self.scale.requires_grad):
             return self._infer(u)  # same maths, without autograd bookkeeping
         g = 1.0 / math.sqrt(u.shape[-1] * self.levels) if self.lsq_grad_scale else 1.0
@@ -159,13 +163,28 @@ class IMLSNeuron(StatefulNeuron):
             self.detach_statistic, self.output == "dequant", g,
         )
 
+    @classmethod
+    def stacked(cls, neurons: list[IMLSNeuron]) -> IMLSNeuron:
+        """One inference-only neuron standing for ``neurons`` (same config, own scales) on
+        input ``(..., S, C)``: slice ``i`` is thresholded with neuron ``i``'s scale."""
+        first = neurons[0]
+        keys = ("levels", "threshold", "statistic", "output", "eps")
+        if any(tuple(getattr(n, k) for k in keys) != tuple(getattr(first, k) for k in keys)
+               for n in neurons):
+            raise ValueError("IMLSNeuron.stacked: neurons must share their configuration")
+        new = cls(levels=first.levels, threshold=first.threshold,
+                  statistic=first.statistic or "mean_abs", output=first.output, eps=first.eps,
+                  learnable_scale=False)
+        new.scale = torch.stack([n.scale.detach().reshape(()) for n in neurons]).reshape(-1, 1)
+        return new.to(first.scale.device)
+
     def _infer(self, u: torch.Tensor) -> torch.Tensor:
         alpha = self.scale.clamp_min(1e-4)
         if self.statistic is None:
             theta = alpha
         else:
             theta = _token_statistic(u, self.statistic).clamp_min_(self.eps).mul_(alpha)
-        s = torch.mul(u, theta.reciprocal()).clamp_(0, self.levels).round_()
+        s = torch.div(u, theta).clamp_(0, self.levels).round_()
         return s.mul_(theta) if self.output == "dequant" else s
 
     def extra_repr(self) -> str:
