@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .argtypes import positive_int
+
 HELP = "report firing rates, MACs/ACs and theoretical energy of a model vs its ANN"
 DESCRIPTION = (
     "Build the encoder described by --config (randomly initialised, eval mode, reparameterised "
@@ -15,7 +17,7 @@ DESCRIPTION = (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, help="encoder YAML (e.g. spikespeech/conf/encoder/*.yaml)")
-    p.add_argument("--frames", type=_positive_int, default=250,
+    p.add_argument("--frames", type=positive_int, default=250,
                    help="encoder frames of synthetic input (default 250 = 10 s after x4 subsampling)")
     p.add_argument("--kind", choices=("spiking", "ann"), default="spiking",
                    help="measure the spiking encoder or the same-shape ANN transformer")
@@ -52,10 +54,3 @@ def run(args: argparse.Namespace) -> int:
               f"{args.frames} frames of synthetic input, random weights")
         print(report.format_table())
     return 0
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
-    return value

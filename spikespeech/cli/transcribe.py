@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .argtypes import positive_int, unit_float
+
 HELP = "transcribe audio files with a packed spiking ASR model"
 DESCRIPTION = (
     "Transcribe AUDIO (files in any format soundfile/librosa read, directories searched "
@@ -20,8 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("audio", nargs="+", metavar="AUDIO", help="audio file, directory, wav.scp or -")
     p.add_argument("--model", help="packed model (.zip or directory from 'spikespeech pack')")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    p.add_argument("--beam-size", type=_positive_int, default=10, help="beam size (default 10)")
-    p.add_argument("--ctc-weight", type=_unit_float, default=0.3,
+    p.add_argument("--beam-size", type=positive_int, default=10, help="beam size (default 10)")
+    p.add_argument("--ctc-weight", type=unit_float, default=0.3,
                    help="CTC weight in joint CTC/attention decoding, 0..1 (default 0.3)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--energy", action="store_true",
@@ -92,17 +94,3 @@ def _format(item, result, fmt: str) -> str:
 
 def _error(message: str) -> None:
     print(f"spikespeech transcribe: error: {message}", file=sys.stderr, flush=True)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
-    return value
-
-
-def _unit_float(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1] (got {value})")
-    return value
