@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 import torch
 from torch import nn
 
@@ -47,3 +51,20 @@ def is_spike_tensor(x: torch.Tensor, levels: int) -> bool:
         and x.min() >= 0
         and x.max() <= levels
     )
+
+
+# Real speech for tests lives beside the checkout (../shared/data), as in CI.
+SHARED_DATA = Path(
+    os.environ.get("SPIKESPEECH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+def shared_data(name: str) -> Path:
+    """``SHARED_DATA / name``; skipped when missing locally, but a failure under CI."""
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        message = f"{path}: shared test data missing (set SPIKESPEECH_SHARED_DATA)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

@@ -13,19 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from _helpers import shared_data
 
 from spikespeech.data.fsdd import DIGIT_WORDS, prepare_fsdd
 
 ROOT = Path(__file__).resolve().parents[1]
-FSDD = ROOT.parent / "shared" / "data" / "fsdd"
 TINY = ROOT / "spikespeech" / "conf" / "asr" / "tiny.yaml"
 FRONTEND = ["--frontend_conf", "fs=8000", "--frontend_conf", "n_fft=256", "--frontend_conf",
             "win_length=200", "--frontend_conf", "hop_length=80", "--frontend_conf", "n_mels=40"]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not FSDD.is_dir(), reason="needs ../shared/data/fsdd"),
-]
+pytestmark = pytest.mark.slow
 
 
 def _run(module: str, *args: str, cwd: Path) -> str:
@@ -43,7 +40,7 @@ def _data_args(split: str, prefix: str, data: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     work = tmp_path_factory.mktemp("asr")
-    dirs = prepare_fsdd(FSDD, work / "data", speakers=["george", "jackson", "lucas"],
+    dirs = prepare_fsdd(shared_data("fsdd"), work / "data", speakers=["george", "jackson", "lucas"],
                         train_takes=range(5, 17), test_takes=range(0, 2))
     chars = sorted(set("".join(DIGIT_WORDS)))
     (work / "tokens.txt").write_text("\n".join(["<blank>", "<unk>", *chars, "<sos/eos>"]) + "\n")

@@ -26,7 +26,6 @@ from spikespeech.espnet.packing import PackError, open_pack, pack_asr_model  # n
 from spikespeech.espnet.transcriber import split_at_quiet_points  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-FSDD_CLIP = ROOT.parent / "shared" / "data" / "fsdd" / "recordings" / "3_george_1.wav"
 
 
 @pytest.fixture(scope="module")
