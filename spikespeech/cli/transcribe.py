@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .argtypes import positive_int, unit_float
+from .argtypes import positive_float, positive_int, unit_float
 
 HELP = "transcribe audio files with a packed spiking ASR model"
 DESCRIPTION = (
@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--energy", action="store_true",
                    help="measure the encoder's firing rate and energy vs its ANN per utterance")
-    p.add_argument("--chunk-seconds", type=float, default=30.0,
+    p.add_argument("--chunk-seconds", type=positive_float, default=30.0,
                    help="decode longer audio in chunks of at most this length (default 30)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 

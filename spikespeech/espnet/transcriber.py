@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,6 @@ class Transcript:
     decode_s: float
     energy: EnergyReport | None = None
     chunks: int = 1
-    extra: dict = field(default_factory=dict)
 
     @property
     def rtf(self) -> float:
