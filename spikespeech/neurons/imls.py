@@ -30,12 +30,16 @@ STATISTICS = ("mean_abs", "rms", "max_abs")
 
 
 def _token_statistic(u: torch.Tensor, kind: str) -> torch.Tensor:
-    """Per-token statistic over the last axis, ``(..., 1)``; one fused pass, no temporaries."""
+    """Per-token statistic over the last axis, ``(..., 1)``.
+
+    ``abs().sum()`` measured 1.5-3x faster than ``linalg.vector_norm`` on this CPU build, at
+    both training and single-utterance sizes, despite its temporary.
+    """
     if kind == "mean_abs":
-        return torch.linalg.vector_norm(u, 1, dim=-1, keepdim=True).div_(u.shape[-1])
+        return u.abs().sum(-1, keepdim=True).div_(u.shape[-1])
     if kind == "rms":
-        return torch.linalg.vector_norm(u, 2, dim=-1, keepdim=True).div_(u.shape[-1] ** 0.5)
-    return torch.linalg.vector_norm(u, float("inf"), dim=-1, keepdim=True)
+        return u.square().sum(-1, keepdim=True).div_(u.shape[-1]).sqrt_()
+    return u.abs().amax(-1, keepdim=True)
 
 
 def _add_statistic_grad(g_u: torch.Tensor, u: torch.Tensor, m: torch.Tensor, kind: str,
