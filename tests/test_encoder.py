@@ -21,6 +21,7 @@ from spikespeech.encoder import (
     build_encoder,
     make_pad_mask,
 )
+from spikespeech.layers import MaskedBatchNorm
 from spikespeech.neurons import IMLSNeuron, spike_driven_apply
 
 DT = torch.float64
@@ -221,7 +222,7 @@ def test_reparameterized_encoder_matches_trained_form(neuron, causal):
         before = model(short, LENGTHS)
         assert reparameterize_keep_dtype(model) is model
         after = model(short, LENGTHS)
-    assert all(layer.attn.q_proj.reparameterized for layer in model.layers)
+    assert all(layer.attn.qkv is not None for layer in model.layers)  # stacked inference form
     _assert_informative(before)
     assert torch.allclose(before, after, atol=1e-5)
 
@@ -347,3 +348,11 @@ def test_non_finite_padding_never_leaks_into_valid_frames(kind):
     assert torch.isfinite(dirty).all()
     _assert_valid_equal(clean, dirty, atol=0)
     _assert_padded_zero(dirty)
+
+
+def test_encoder_reparameterize_reaches_the_stacked_inference_form():
+    model = build_encoder(make_config(), "spiking").eval().reparameterize()
+    for layer in model.layers:
+        assert layer.attn.qkv is not None and not hasattr(layer.attn, "q_proj")
+    assert not any(isinstance(m, MaskedBatchNorm) for n, m in model.named_modules()
+                   if n.startswith("layers."))

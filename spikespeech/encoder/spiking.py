@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..attention import RepProjection, SpikingSelfAttention
+from ..attention import SpikingSelfAttention
 from ..layers import ConvBN, MaskedBatchNorm
 from ..neurons import reset_states
 from ..neurons.config import build_neuron
@@ -110,9 +110,8 @@ class SpikingEncoder(nn.Module):
 
         Uses the BN running statistics, so call it on a trained model in eval mode.
         """
-        targets = [m for m in self.modules() if isinstance(m, RepProjection)]
-        for proj in targets:  # first: their inner ConvBNs fold as branches, not alone
-            proj.reparameterize()
+        for layer in self.layers:  # attention first: its projections fold as whole branches
+            layer.attn.reparameterize()
         for conv_bn in [m for m in self.modules() if isinstance(m, ConvBN)]:
             conv_bn.reparameterize()
         return self
