@@ -108,6 +108,6 @@ class StackedProjection(nn.Module):
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         y = self.linear(s).unflatten(-1, (self.slices, self.dim))
-        if self.temporal is not None:  # (..., L, C * S) in conv order -> (..., L, S, C)
-            y = y + self.temporal(s).unflatten(-1, (self.dim, self.slices)).transpose(-1, -2)
+        if self.temporal is not None:  # slice-major (..., L, S * C) -> (..., L, S, C)
+            y = y + self.temporal(s).unflatten(-1, (self.slices, self.dim))
         return y

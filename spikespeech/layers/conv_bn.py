@@ -13,9 +13,11 @@ class DepthwiseTokenConv(nn.Conv1d):
     """Depthwise convolution over the token axis of channels-last ``(..., L, C)`` input.
 
     Same parameters and state dict as ``nn.Conv1d(C, M * C, k, groups=C)`` (``M`` =
-    ``multiplier`` outputs per input channel, in the conv's ``c * M + m`` order); computed as
-    ``k`` shifted multiply-adds, about twice as fast on CPU as a (transposed) depthwise conv
-    at speech sizes, and free of layout copies. "Same" zero padding, or left-only if causal.
+    ``multiplier`` outputs per input channel); computed as ``k`` shifted multiply-adds, about
+    twice as fast on CPU as a (transposed) depthwise conv at speech sizes, and free of layout
+    copies. "Same" zero padding, or left-only if causal. With ``M > 1`` the output is
+    slice-major, ``(..., L, M * C)`` with index ``m * C + c`` (the weight keeps Conv1d's
+    ``c * M + m`` order): the contiguous channel axis stays innermost, which vectorises.
     """
 
     def __init__(self, channels: int, kernel_size: int, causal: bool = False, bias: bool = False,
@@ -35,12 +37,12 @@ class DepthwiseTokenConv(nn.Conv1d):
 
     def weight_only(self, x: torch.Tensor) -> torch.Tensor:
         """The convolution without its bias (``(..., L, C)`` → ``(..., L, C)``)."""
-        L = x.shape[-2]
-        # (..., L', C, 1) x (C, M) taps -> (..., L, C, M) -> flattened in conv order c * M + m
-        padded = F.pad(x, (0, 0, *self.token_padding)).unsqueeze(-1)
-        taps = self.weight.view(-1, self.multiplier, self.weight.shape[-1])  # (C, M, k)
+        L, M, k = x.shape[-2], self.multiplier, self.weight.shape[-1]
+        # (..., L', 1, C) x (M, C) taps -> (..., L, M, C) -> slice-major m * C + c
+        padded = F.pad(x, (0, 0, *self.token_padding)).unsqueeze(-2)
+        taps = self.weight.view(-1, M, k).transpose(0, 1)  # (M, C, k)
         y = padded[..., 0:L, :, :] * taps[..., 0]
-        for j in range(1, taps.shape[-1]):
+        for j in range(1, k):
             y = y + padded[..., j:j + L, :, :] * taps[..., j]
         return y.flatten(-2)
 
