@@ -58,8 +58,8 @@ class SpikingSelfAttention(nn.Module):
         self.v_neuron = build_neuron(neuron)
         # SDSA/STSA end in a spike gate Q ⊙ SN(...): binary stays binary, but multi-level
         # counts multiply to 0..D², so they are re-quantised to 0..D by one more neuron.
-        self.gated = cfg.type in ("sdsa", "stsa")
-        self.attn_neuron = build_neuron(neuron) if not self.gated or neuron.type == "imls" else None
+        gated = cfg.type in ("sdsa", "stsa")
+        self.attn_neuron = build_neuron(neuron) if not gated or neuron.type == "imls" else None
         self.out_proj = ConvBN(dim, dim, 1)
         self.qkv: StackedProjection | None = None  # inference form, set by reparameterize()
         self.hdm = None

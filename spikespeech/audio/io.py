@@ -66,7 +66,6 @@ def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 def _short(message: str) -> str:
     message = " ".join(message.split())
-    for prefix in ("Error opening ", ):
-        if message.startswith(prefix):
-            message = message.split(": ", 1)[-1]
+    if message.startswith("Error opening "):  # libsndfile repeats the path; keep the reason
+        message = message.split(": ", 1)[-1]
     return message[:120]

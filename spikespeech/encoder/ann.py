@@ -12,7 +12,7 @@ from torch import nn
 
 from ..layers import MatMul, TokenConv
 from .config import EncoderConfig
-from .spiking import make_pad_mask
+from .spiking import clean_padding
 
 
 class ANNSelfAttention(nn.Module):
@@ -85,12 +85,8 @@ class ANNEncoder(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() != 3:
             raise ValueError(f"ANNEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
-        mask = None if lengths is None else make_pad_mask(lengths, x.shape[1])
-        if mask is not None and bool(mask.all()):
-            mask = None
+        x, mask = clean_padding(x, lengths)
         keep = None if mask is None else mask[:, :, None].to(x.dtype)
-        if mask is not None:  # masked_fill, not a product: NaN/inf padding must not leak
-            x = x.masked_fill(~mask[:, :, None], 0.0)
         for layer in self.layers:
             x = layer(x, mask, keep)
         x = self.out_norm(x)

@@ -90,13 +90,8 @@ class SpikingEncoder(nn.Module):
         """Like :meth:`forward` but keeps the time axis: ``(T, B, L, C)``."""
         if x.dim() != 3:
             raise ValueError(f"SpikingEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
-        B, L, _ = x.shape
-        mask = None if lengths is None else make_pad_mask(lengths, L)
-        if mask is not None and bool(mask.all()):
-            mask = None  # nothing padded: skip all masking work (same result, less time)
+        x, mask = clean_padding(x, lengths)
         keep = None if mask is None else mask[None, :, :, None].to(x.dtype)
-        if mask is not None:  # masked_fill, not a product: NaN/inf padding must not leak
-            x = x.masked_fill(~mask[:, :, None], 0.0)
         h = x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)
         for layer in self.layers:
             h = layer(h, mask, keep)
@@ -118,6 +113,18 @@ class SpikingEncoder(nn.Module):
 
     def reset_states(self) -> None:
         reset_states(self)
+
+
+def clean_padding(x: torch.Tensor, lengths: torch.Tensor | None):
+    """``(x with padded frames zeroed, mask (B, L) or None)``; ``None`` when nothing is padded,
+    so callers skip all masking work. ``masked_fill``, not a product: NaN/inf padding must
+    not leak into valid frames."""
+    if lengths is None:
+        return x, None
+    mask = make_pad_mask(lengths, x.shape[1])
+    if bool(mask.all()):
+        return x, None
+    return x.masked_fill(~mask[:, :, None], 0.0), mask
 
 
 def make_pad_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:

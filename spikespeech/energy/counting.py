@@ -27,16 +27,18 @@ from .classify import classify, is_spike
 def linear_ops(layer: nn.Linear, x: torch.Tensor) -> tuple[str, float, float]:
     """(input kind, ops, dense ops) for one ``nn.Linear`` call."""
     kind = classify(x)
-    dense = x.numel() / layer.in_features * layer.in_features * layer.out_features
+    dense = float(x.numel() * layer.out_features)
     ops = float(x.sum()) * layer.out_features if is_spike(kind) else dense
-    return kind, ops, float(dense)
+    return kind, ops, dense
 
 
-def conv_ops(layer: nn.modules.conv._ConvNd, x: torch.Tensor) -> tuple[str, float, float]:
+def conv_ops(layer: nn.modules.conv._ConvNd, x: torch.Tensor,
+             zero_pad: tuple[int, ...] | None = None) -> tuple[str, float, float]:
     """(input kind, ops, dense ops) for one ``nn.Conv1d``/``nn.Conv2d`` call (exact, with edges).
 
     Counts run the layer's own geometry over the activity with all-one weights, so zero
     padding costs nothing and every output counts only the inputs it really reads.
+    ``zero_pad`` is padding applied outside the layer (``F.pad`` order), also free.
     """
     kind = classify(x)
     conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[x.dim() - 2]
@@ -44,6 +46,9 @@ def conv_ops(layer: nn.modules.conv._ConvNd, x: torch.Tensor) -> tuple[str, floa
     if layer.padding_mode != "zeros":  # padded values are real data: count them
         x = F.pad(x, layer._reversed_padding_repeated_twice, mode=layer.padding_mode)
         padding = 0
+    valid = torch.ones_like(x)
+    if zero_pad is not None:
+        x, valid = F.pad(x, zero_pad), F.pad(valid, zero_pad)
     ones_w = torch.ones_like(layer.weight)
 
     def count(act: torch.Tensor) -> float:
@@ -51,7 +56,7 @@ def conv_ops(layer: nn.modules.conv._ConvNd, x: torch.Tensor) -> tuple[str, floa
         return float(out.sum())
 
     with torch.no_grad():
-        dense = count(torch.ones_like(x))
+        dense = count(valid)
         ops = count(x) if is_spike(kind) else dense
     return kind, ops, dense
 
@@ -92,16 +97,5 @@ def elementwise_ops(a: torch.Tensor, b: torch.Tensor, count_as: str) -> tuple[st
 
 def token_conv_ops(layer, x: torch.Tensor) -> tuple[str, float, float]:
     """:class:`~spikespeech.layers.DepthwiseTokenConv` on channels-last ``(..., L, C)`` input."""
-    kind = classify(x)
     L, C = x.shape[-2:]
-    channels_first = F.pad(x.reshape(-1, L, C).transpose(1, 2), layer.token_padding)
-    ones_w = torch.ones_like(layer.weight)
-
-    def count(act: torch.Tensor) -> float:
-        return float(F.conv1d(act, ones_w, None, 1, 0, 1, layer.groups).sum())
-
-    with torch.no_grad():
-        valid = F.pad(torch.ones(1, C, L, dtype=x.dtype, device=x.device), layer.token_padding)
-        dense = count(valid) * channels_first.shape[0]  # zero padding costs nothing
-        ops = count(channels_first) if is_spike(kind) else dense
-    return kind, ops, dense
+    return conv_ops(layer, x.reshape(-1, L, C).transpose(1, 2), zero_pad=layer.token_padding)

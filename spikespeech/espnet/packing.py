@@ -72,7 +72,9 @@ def pack_asr_model(config: str | Path, model: str | Path, output: str | Path,
         "format_version": FORMAT_VERSION, "task": "asr", "spikespeech_version": __version__,
         "sample_rate": sample_rate_of(args), "encoder": args.get("encoder"),
     }
-    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.exists() else None) as tmp:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # staged beside the output, so the final rename is atomic (same filesystem)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as tmp:
         stage = Path(tmp) / "pack"
         stage.mkdir()
         for name, src in files.items():
@@ -81,17 +83,16 @@ def pack_asr_model(config: str | Path, model: str | Path, output: str | Path,
             (stage / "tokens.txt").write_text(token_text, encoding="utf-8")
         (stage / "config.yaml").write_text(yaml.safe_dump(args, sort_keys=False), encoding="utf-8")
         (stage / "meta.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
-        output.parent.mkdir(parents=True, exist_ok=True)
         if output.suffix == ".zip":
             tmp_zip = Path(tmp) / "pack.zip"
             with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
                 for path in sorted(stage.iterdir()):
                     zf.write(path, path.name)
-            os.replace(tmp_zip, output) if _same_fs(tmp_zip, output) else shutil.move(tmp_zip, output)
+            os.replace(tmp_zip, output)
         else:
             if output.exists():
                 raise PackError(f"{output}: already exists (give a new directory or a .zip path)")
-            shutil.move(str(stage), output)
+            os.replace(stage, output)
     return output
 
 
@@ -178,10 +179,3 @@ def _existing(value: str, config: Path, key: str) -> Path:
         if candidate.is_file():
             return candidate
     raise PackError(f"{config}: {key} points to {value}, which does not exist")
-
-
-def _same_fs(a: Path, b: Path) -> bool:
-    try:
-        return os.stat(a).st_dev == os.stat(b.parent).st_dev
-    except OSError:
-        return False

@@ -42,14 +42,20 @@ class Transcriber:
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
         self.pack = open_pack(model)
-        self.sample_rate = self.pack.sample_rate
+        try:
+            self._load(model, device, beam_size, ctc_weight, Speech2Text)
+        except BaseException:
+            self.pack.cleanup()  # never leave the extracted pack behind
+            raise
         self.chunk_seconds = chunk_seconds
-        self.speech2text = Speech2Text(
+
+    def _load(self, model, device, beam_size, ctc_weight, speech2text_cls) -> None:
+        self.sample_rate = self.pack.sample_rate
+        self.speech2text = speech2text_cls(
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
             device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
         )
         if self.speech2text.tokenizer is None:
-            self.pack.cleanup()
             raise PackError(f"{model}: its config has no token_type; tokens could not become text")
         encoder = self.speech2text.asr_model.encoder
         if hasattr(encoder, "reparameterize"):

@@ -36,7 +36,7 @@ class DepthwiseTokenConv(nn.Conv1d):
         return y if self.bias is None else y + self.bias
 
     def weight_only(self, x: torch.Tensor) -> torch.Tensor:
-        """The convolution without its bias (``(..., L, C)`` → ``(..., L, C)``)."""
+        """The convolution without its bias: ``(..., L, C)`` → ``(..., L, M * C)``."""
         L, M, k = x.shape[-2], self.multiplier, self.weight.shape[-1]
         # (..., L', 1, C) x (M, C) taps -> (..., L, M, C) -> slice-major m * C + c
         padded = F.pad(x, (0, 0, *self.token_padding)).unsqueeze(-2)
