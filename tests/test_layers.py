@@ -132,6 +132,30 @@ def test_depthwise_token_conv_equals_conv1d(kernel, causal):
     assert ours.ann_macs == taps_inside * 6 * 2 * 3
 
 
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("length", [1, 2, 7])
+def test_depthwise_token_conv_multiplier_slice_major_and_in_place(length, causal):
+    from spikespeech.layers import DepthwiseTokenConv
+
+    torch.manual_seed(1)
+    C, M, k = 4, 3, 3
+    layer = DepthwiseTokenConv(C, k, causal=causal, bias=True, multiplier=M).double()
+    reference = nn.Conv1d(C, M * C, k, groups=C, bias=True).double()
+    reference.load_state_dict(layer.state_dict())
+    x = torch.randn(2, length, C, dtype=torch.float64)
+    left, right = (k - 1, 0) if causal else (k // 2, k // 2)
+    out = reference(torch.nn.functional.pad(x.transpose(1, 2), (left, right))).transpose(1, 2)
+    expected = out.unflatten(-1, (C, M)).transpose(-1, -2)  # Conv1d's c*M+m -> (L, M, C)
+    torch.testing.assert_close(layer(x).unflatten(-1, (M, C)), expected, rtol=0, atol=1e-12)
+    base = torch.randn(2, length, M, C, dtype=torch.float64)
+    with torch.no_grad():  # in-place inference path (cached taps)
+        torch.testing.assert_close(layer(x, add_to=base.clone()), base + expected, rtol=0, atol=1e-12)
+    summed = layer(x, add_to=base.clone())  # with autograd: the weight still gets gradients
+    torch.testing.assert_close(summed, base + expected, rtol=0, atol=1e-12)
+    summed.sum().backward()
+    assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
+
+
 def test_stacked_imls_neuron_equals_its_neurons_slice_by_slice():
     from spikespeech.neurons import IMLSNeuron
 

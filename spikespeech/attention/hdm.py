@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..tensor_cache import cached_from
 from .config import DecayConfig
 
 
@@ -94,16 +95,7 @@ class HierarchicalDecayMask(nn.Module):
         return mask * (rel >= 0) if self.causal else mask
 
     def _cached(self, key: tuple, build) -> torch.Tensor:
-        # keyed on the exponent tensor's identity and version, so loading a state dict or
-        # moving the module (device/dtype) invalidates it; a plain dict, never saved
-        e = self.exponent
-        full_key = key + (e.device, e.dtype, e.data_ptr(), e._version)
-        cache = self.__dict__.setdefault("_mask_cache", {})
-        if full_key not in cache:
-            if len(cache) > 8:
-                cache.clear()
-            cache[full_key] = build()
-        return cache[full_key]
+        return cached_from(self, self.exponent, key, build)
 
     def extra_repr(self) -> str:
         g = ", ".join(f"{x:.4f}" for x in self.gamma.tolist())

@@ -108,6 +108,6 @@ class StackedProjection(nn.Module):
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         y = self.linear(s).unflatten(-1, (self.slices, self.dim))
-        if self.temporal is not None:  # slice-major (..., L, S * C) -> (..., L, S, C)
-            y = y + self.temporal(s).unflatten(-1, (self.slices, self.dim))
+        if self.temporal is not None:  # taps added in place, slice-major (..., L, S, C)
+            y = self.temporal(s, add_to=y)
         return y

@@ -136,9 +136,10 @@ class SpikingSelfAttention(nn.Module):
             return self.av(scores, v) * self.scale
         decay, row_scale = self.hdm.factors(L, mask)
         out = self.av(self.decay_mul(scores, decay.unsqueeze(0)), v)
-        if row_scale is not None:  # HDM row normalisation, applied to the (…, L, d) output
-            out = self.row_scale_mul(out, row_scale.unsqueeze(0))
-        return out * self.scale
+        if row_scale is None:
+            return out * self.scale
+        # HDM row normalisation on the (…, L, d) output, with the attention scale merged in
+        return self.row_scale_mul(out, (row_scale * self.scale).unsqueeze(0))
 
     def _stsa(self, q, k, v, keep):
         # temporal branch: per token and head, attention over the T steps

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..tensor_cache import cached_from
 from .norm import MaskedBatchNorm
 
 
@@ -31,9 +32,33 @@ class DepthwiseTokenConv(nn.Conv1d):
         k = self.kernel_size[0]
         return (k - 1, 0) if self.causal else (k // 2, k // 2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, add_to: torch.Tensor | None = None) -> torch.Tensor:
+        """``(..., L, C)`` → ``(..., L, M * C)``; or, given ``add_to`` ``(..., L, M, C)``, add
+        the result into it in place and return it (inference: saves the temporaries)."""
+        bias = None if self.bias is None else self.bias.view(-1, self.multiplier).t()  # (M, C)
+        if add_to is not None:
+            self._add_weight_only_(add_to, x)
+            return add_to if bias is None else add_to.add_(bias)
         y = self.weight_only(x)
-        return y if self.bias is None else y + self.bias
+        return y if bias is None else y + bias.reshape(-1)  # slice-major, like the output
+
+    def _add_weight_only_(self, y: torch.Tensor, x: torch.Tensor) -> None:
+        L, M, k = x.shape[-2], self.multiplier, self.weight.shape[-1]
+        if torch.is_grad_enabled() and self.weight.requires_grad:  # cached taps carry no grad
+            y.add_(self.weight_only(x).unflatten(-1, (M, -1)))
+            return
+        # y[t] += x[t + o_j] * tap_j over the valid t of each tap (zero padding = skipped rows)
+        taps = cached_from(self, self.weight, ("taps",),  # (k, M, C)
+                           lambda: self.weight.detach().view(-1, M, k).permute(2, 1, 0).contiguous())
+        x = x.unsqueeze(-2)
+        for j in range(k):
+            o = j - self.token_padding[0]
+            if abs(o) >= L:
+                continue
+            if o >= 0:
+                y[..., : L - o, :, :].addcmul_(x[..., o:, :, :], taps[j])
+            else:
+                y[..., -o:, :, :].addcmul_(x[..., : L + o, :, :], taps[j])
 
     def weight_only(self, x: torch.Tensor) -> torch.Tensor:
         """The convolution without its bias: ``(..., L, C)`` → ``(..., L, M * C)``."""
