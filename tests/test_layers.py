@@ -185,3 +185,40 @@ def test_stacked_projection_equals_separate_projections():
         stacked = StackedProjection(projections)(s)
         for i, p in enumerate(projections):
             torch.testing.assert_close(stacked[..., i, :], p(s), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_masked_batchnorm_non_finite_batch_leaves_running_stats(masked, bad):
+    # the trainer skips the update of a NaN/inf step; the running statistics must follow
+    torch.manual_seed(0)
+    bn = MaskedBatchNorm(4).train()
+    bn(torch.randn(2, 6, 4))  # some history
+    mean, var = bn.running_mean.clone(), bn.running_var.clone()
+    x = torch.randn(2, 6, 4)
+    x[1, 2, 3] = bad
+    mask = torch.ones(2, 6, dtype=torch.bool)
+    if masked:
+        mask[0, 5] = False
+    bn(x, mask)
+    torch.testing.assert_close(bn.running_mean, mean, rtol=0, atol=0)
+    torch.testing.assert_close(bn.running_var, var, rtol=0, atol=0)
+    bn(torch.randn(2, 6, 4), mask)  # a finite batch updates them again
+    assert not torch.equal(bn.running_mean, mean)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_masked_batchnorm_unmasked_training_matches_batchnorm1d_with_backward(momentum):
+    torch.manual_seed(0)
+    ours, ref = MaskedBatchNorm(5, momentum=momentum), nn.BatchNorm1d(5, momentum=momentum)
+    for _ in range(3):
+        x = torch.randn(4, 7, 5, requires_grad=True)
+        xr = x.detach().clone().requires_grad_(True)
+        y, yr = ours(x), ref(xr.reshape(-1, 5)).reshape(4, 7, 5)
+        (y * torch.arange(5.0)).sum().backward()  # backward after the buffers were updated
+        (yr * torch.arange(5.0)).sum().backward()
+        torch.testing.assert_close(y, yr)
+        torch.testing.assert_close(x.grad, xr.grad)
+    torch.testing.assert_close(ours.running_mean, ref.running_mean)
+    torch.testing.assert_close(ours.running_var, ref.running_var)
+    assert int(ours.num_batches_tracked) == int(ref.num_batches_tracked) == 3

@@ -3,6 +3,8 @@
 Takes exactly the arguments of ``espnet2.bin.asr_train`` (``--config``, ``--ngpu``,
 ``--multiprocessing_distributed`` …). Registration happens at import of this module, so the
 worker processes ESPnet spawns for multi-GPU training see ``encoder: iml_spikeformer`` too.
+Checkpoints are written atomically (see :mod:`spikespeech.espnet.checkpoints`), so training
+killed at any moment resumes with ``--resume true``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import spikespeech.espnet  # noqa: F401
 from espnet2.bin.asr_train import get_parser, main
 
 # isort: on
+from spikespeech.espnet.checkpoints import install_atomic_torch_save
+
+install_atomic_torch_save()  # at import: spawned DDP workers re-import this module
 
 __all__ = ["get_parser", "main"]
 

@@ -59,3 +59,14 @@ def prepare_fsdd(
         "train": write_kaldi_dir([u for u in utts if take_index(u) in train_takes], out_dir / "train"),
         "test": write_kaldi_dir([u for u in utts if take_index(u) in test_takes], out_dir / "test"),
     }
+
+
+def held_out_speaker_split(utts: list[Utterance], speaker: str) -> tuple[list[Utterance], list[Utterance]]:
+    """``(others, held_out)``: the utterances of every other speaker, and all of ``speaker``'s.
+
+    For speaker-independent evaluation: no recording of ``speaker`` is in ``others``.
+    """
+    speakers = sorted({u.speaker for u in utts})
+    if speaker not in speakers:
+        raise ValueError(f"FSDD: unknown held-out speaker {speaker!r} (speakers: {', '.join(speakers)})")
+    return [u for u in utts if u.speaker != speaker], [u for u in utts if u.speaker == speaker]

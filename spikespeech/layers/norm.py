@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -22,7 +23,9 @@ class MaskedBatchNorm(nn.BatchNorm1d):
         flat = x.reshape(-1, shape[-1])
         if mask is None or not use_batch_stats or bool(mask.all()):
             # nn.BatchNorm1d on (N, C) handles momentum, num_batches_tracked and eval mode
-            return super().forward(flat).reshape(shape)
+            if not (self.training and self.track_running_stats):
+                return super().forward(flat).reshape(shape)
+            return self._train_unmasked(flat).reshape(shape)
         weights = mask.expand(shape[:-1]).reshape(-1, 1).to(x.dtype)
         n = float(weights.sum())
         if n < 2:
@@ -34,12 +37,32 @@ class MaskedBatchNorm(nn.BatchNorm1d):
             self._update_running(mean, var * (n / (n - 1)))
         return y.reshape(shape)
 
+    def _train_unmasked(self, flat: torch.Tensor) -> torch.Tensor:
+        # F.batch_norm updates copies of the running statistics (autograd keeps those), so
+        # the buffers themselves take the update only if it is finite
+        mean, var = self.running_mean.clone(), self.running_var.clone()
+        y = F.batch_norm(flat, mean, var, self.weight, self.bias, True, self._momentum_step(), self.eps)
+        self._accept_if_finite(mean, var)
+        return y
+
     @torch.no_grad()
     def _update_running(self, mean: torch.Tensor, var_unbiased: torch.Tensor) -> None:
-        self.num_batches_tracked += 1
-        m = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
-        self.running_mean.lerp_(mean, m)
-        self.running_var.lerp_(var_unbiased, m)
+        m = self._momentum_step()
+        self._accept_if_finite(torch.lerp(self.running_mean, mean, m),
+                               torch.lerp(self.running_var, var_unbiased, m))
+
+    def _momentum_step(self) -> float:
+        self.num_batches_tracked.add_(1)
+        return self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+
+    @torch.no_grad()
+    def _accept_if_finite(self, mean: torch.Tensor, var: torch.Tensor) -> None:
+        # A NaN/inf batch makes the trainer skip its update (ESPnet: "The grad norm is nan"),
+        # but running statistics change in the forward pass: keep them finite, or the
+        # inference model would be corrupt. torch.where, not an if: no device sync.
+        ok = torch.isfinite(mean).all() & torch.isfinite(var).all()
+        self.running_mean.copy_(torch.where(ok, mean, self.running_mean))
+        self.running_var.copy_(torch.where(ok, var, self.running_var))
 
     def affine_params(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Eval-mode ``y = x * scale + shift`` (per channel)."""

@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# spikespeech ASR recipe template (ESPnet-style stages; our own code, no Kaldi or ESPnet
+# scripts needed). Run from a corpus recipe directory (egs/<corpus>/asr1), usually through
+# its run.sh, which sets the corpus options and passes on yours:
+#
+#   ./run.sh [--stage N] [--stop_stage M] [--asr_config conf/train_asr_transformer.yaml] ...
+#
+# Stages (each logged to exp/logs/; a finished stage is skipped when run again with the
+# same options, so an interrupted run resumes where it stopped; --redo true runs the
+# selected stages again):
+#    1  data preparation        local/data.sh → data/<set>/ (Kaldi dirs)
+#    2  format / dump audio     resample to --fs, mono, validated → dump/raw/org/<set>/
+#    3  speed perturbation      of the training set (--speed_perturb_factors; skipped if empty)
+#    4  filter                  too short/long utterances and empty text (train/valid sets)
+#    5  token list              char, word or sentencepiece BPE (--token_type, --nbpe)
+#    6  language model          optional (--use_lm true --lm_config ...)
+#    7  statistics              ESPnet collect_stats: shapes and feature mean/variance
+#    8  train                   python -m spikespeech.bin.asr_train (resumes from checkpoint)
+#    9  decode                  beam search on each test set, --inference_nj jobs in parallel
+#   10  score                   WER/CER, sclite-style alignments, energy; exp/RESULTS.md
+#   11  pack                    one .zip for `spikespeech transcribe --model`
+#
+# Multi-GPU on one node: --ngpu N (ESPnet spawns one worker per GPU). Several nodes: run the
+# same command on every node with --num_nodes K --node_rank i --master_addr HOST
+# [--master_port P]; training then goes through torchrun (torch.distributed), one process
+# per GPU. CPU-only data-parallel training (e.g. to test the setup): --ngpu 0
+# --nproc_per_node 2 (gloo backend).
+set -euo pipefail
+
+# ---- options (every one can be given as --name value) ---------------------------------------
+stage=1
+stop_stage=100
+redo=false               # run selected stages even if they finished before
+python=                  # interpreter; default: $PYTHON, else the checkout's .venv, else python3
+nj=4                     # parallel jobs for data preparation/dumping
+inference_nj=4           # parallel decoding jobs per test set
+ngpu=0
+num_nodes=1
+node_rank=0
+master_addr=localhost
+master_port=29500
+nproc_per_node=          # processes per node for torch.distributed (default: max(ngpu, 1))
+expdir=exp
+dumpdir=dump
+local_data_opts=         # passed to local/data.sh
+train_set=
+valid_set=
+test_sets=
+fs=16000
+audio_format=wav
+min_wav_duration=0.1     # seconds; shorter training utterances are dropped
+max_wav_duration=20
+max_text_ratio=          # optional: drop utterances with more than R characters per second
+speed_perturb_factors=
+token_type=char          # char | word | bpe
+nbpe=30
+bpemode=unigram
+use_lm=false
+lm_config=
+lm_args=
+lm_tag=
+asr_config=
+asr_args=                # extra arguments for asr_train (e.g. "--max_epoch 5")
+asr_tag=
+feats_normalize=global_mvn
+inference_config=
+inference_args=
+inference_model=valid.acc.ave.pth
+energy_utts=50           # test utterances for the energy report (0: skip)
+pack=true
+
+command_line="$0 $*"
+log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh) $*"; }
+die() { echo "asr.sh: error: $*" >&2; exit 2; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --help|-h) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --*=*) name="${1%%=*}"; value="${1#*=}"; shift ;;
+        --*) [ $# -ge 2 ] || die "option $1 needs a value"; name="$1"; value="$2"; shift 2 ;;
+        *) die "unexpected argument '$1' (options are --name value)" ;;
+    esac
+    name="${name#--}"; name="${name//-/_}"
+    [[ "$name" =~ ^[a-z_0-9]+$ ]] && declare -p "$name" >/dev/null 2>&1 \
+        || die "unknown option --${name}"
+    printf -v "$name" '%s' "$value"
+done
+
+# ---- derived settings -------------------------------------------------------------------------
+recipe_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -z "$python" ]; then
+    if [ -n "${PYTHON:-}" ]; then python=$PYTHON
+    elif [ -x "$recipe_root/.venv/bin/python" ]; then python=$recipe_root/.venv/bin/python
+    else python=python3; fi
+fi
+export PYTHON=$python
+export PYTHONPATH="$recipe_root${PYTHONPATH:+:$PYTHONPATH}"
+[ -n "$train_set" ] || die "--train_set is required"
+[ -n "$valid_set" ] || die "--valid_set is required"
+[ -n "$test_sets" ] || die "--test_sets is required"
+[ -n "$asr_config" ] || die "--asr_config is required"
+[ -f "$asr_config" ] || die "--asr_config $asr_config: no such file"
+[ -z "$inference_config" ] || [ -f "$inference_config" ] || die "--inference_config $inference_config: no such file"
+case "$token_type" in char|word|bpe) ;; *) die "--token_type must be char, word or bpe (got $token_type)" ;; esac
+case "$redo" in true|false) ;; *) die "--redo must be true or false (got $redo)" ;; esac
+if [ "$use_lm" = true ] && { [ -z "$lm_config" ] || [ ! -f "$lm_config" ]; }; then
+    die "--use_lm true needs --lm_config FILE (got '${lm_config}')"
+fi
+for n in "$nj" "$inference_nj" "$ngpu" "$num_nodes" "$node_rank"; do
+    [[ "$n" =~ ^[0-9]+$ ]] || die "job/GPU/node counts must be non-negative integers (got '$n')"
+done
+[ "$nj" -ge 1 ] && [ "$inference_nj" -ge 1 ] || die "--nj and --inference_nj must be >= 1"
+nproc_per_node=${nproc_per_node:-$(( ngpu > 1 ? ngpu : 1 ))}
+
+data_sets="$train_set $valid_set $test_sets"
+train_dump=$train_set
+[ -z "$speed_perturb_factors" ] || train_dump=${train_set}_sp
+if [ "$token_type" = bpe ]; then token_tag=bpe_${bpemode}${nbpe}; else token_tag=$token_type; fi
+token_dir=data/token_list/$token_tag
+asr_tag=${asr_tag:-$(basename "${asr_config%.*}")}
+[ -z "$speed_perturb_factors" ] || asr_tag=${asr_tag}_sp
+asr_exp=$expdir/asr_$asr_tag
+# collect_stats depends only on the features and the tokens: shared by configs whose
+# frontend matches (e.g. a spiking and an ANN config side by side)
+frontend_tag=$("$python" -c '
+import hashlib, json, sys, yaml
+c = yaml.safe_load(open(sys.argv[1])) or {}
+key = {k: c.get(k) for k in ("frontend", "frontend_conf")}
+print(hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8])' "$asr_config")
+asr_stats_dir=$expdir/stats/asr_${token_tag}_fs${fs}_${frontend_tag}${speed_perturb_factors:+_sp}
+lm_tag=${lm_tag:-$(basename "${lm_config%.*}")}
+lm_exp=$expdir/lm_$lm_tag
+inference_name=$(basename "${inference_config:-default}" .yaml)
+inference_tag=decode_${inference_name#decode_}_${inference_model%.pth}
+logdir=$expdir/logs
+mkdir -p "$logdir"
+
+# ---- stage bookkeeping --------------------------------------------------------------------------
+# A stage is done when its marker holds the same key (its options); markers are written
+# only after the stage succeeded.
+config_sum() { cat "$@" 2>/dev/null | cksum | cut -d' ' -f1; }
+
+stage_marker() {
+    case $1 in
+        1|2|3|4|5) echo "$dumpdir/.stages/stage$1.done" ;;
+        6) echo "$lm_exp/.stages/stage6.done" ;;
+        7) echo "$asr_stats_dir/.stages/stage7.done" ;;
+        *) echo "$asr_exp/.stages/stage$1.done" ;;
+    esac
+}
+
+stage_key() {
+    case $1 in
+        1) echo "sets=$data_sets opts=$local_data_opts" ;;
+        2) echo "sets=$data_sets fs=$fs format=$audio_format" ;;
+        3) echo "factors=$speed_perturb_factors" ;;
+        4) echo "min=$min_wav_duration max=$max_wav_duration ratio=$max_text_ratio sp=$speed_perturb_factors" ;;
+        5) echo "type=$token_type nbpe=$nbpe mode=$bpemode" ;;
+        6) echo "lm=$(config_sum "$lm_config") args=$lm_args tokens=$token_tag" ;;
+        7) echo "tokens=$token_tag train=$train_dump" ;;
+        8) echo "asr=$(config_sum "$asr_config") args=$asr_args tokens=$token_tag" ;;
+        9|10) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args model=$inference_model lm=$use_lm" ;;
+        11) echo "model=$inference_model" ;;
+    esac
+}
+
+run_stages() {
+    local n name marker key start
+    for n in $(seq "$stage" "$stop_stage"); do
+        declare -F "stage_$n" >/dev/null || continue
+        name=${stage_names[$n]}
+        marker=$(stage_marker "$n")
+        key=$(stage_key "$n")
+        if [ "$redo" = false ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$key" ]; then
+            log "stage $n ($name): finished before with these options, skipped (--redo true to run it again)"
+            continue
+        fi
+        log "stage $n: $name"
+        start=$(date +%s)
+        if ! ( set -euo pipefail; "stage_$n" ) 2>&1 | tee -a "$logdir/stage$n.$name.log"; then
+            echo "asr.sh: stage $n ($name) failed; log: $logdir/stage$n.$name.log" >&2
+            exit 1
+        fi
+        mkdir -p "$(dirname "$marker")"
+        echo "$key" > "$marker.tmp" && mv "$marker.tmp" "$marker"
+        log "stage $n ($name) done in $(( $(date +%s) - start )) s"
+    done
+}
+
+declare -A stage_names=(
+    [1]=data [2]=dump [3]=speed_perturb [4]=filter [5]=tokens [6]=lm [7]=stats [8]=train
+    [9]=decode [10]=score [11]=pack
+)
+
+py() { "$python" "$@"; }
+
+copy_kaldi_files() {  # src dst: the table files of a dumped dir (audio stays where it is)
+    mkdir -p "$2"
+    local f
+    for f in wav.scp text utt2spk spk2utt utt2num_samples fs; do
+        [ ! -f "$1/$f" ] || cp "$1/$f" "$2/$f"
+    done
+}
+
+# ---- stages -------------------------------------------------------------------------------------
+stage_1() {
+    [ -x local/data.sh ] || [ -f local/data.sh ] || { echo "local/data.sh: not found in $(pwd)" >&2; return 1; }
+    # shellcheck disable=SC2086
+    bash local/data.sh $local_data_opts
+    local s
+    for s in $data_sets; do
+        py -m spikespeech.data.datadir validate "data/$s"
+    done
+}
+
+stage_2() {
+    local s
+    for s in $data_sets; do
+        py -m spikespeech.recipe.dump --fs "$fs" --nj "$nj" --audio_format "$audio_format" \
+            "data/$s" "$dumpdir/raw/org/$s"
+    done
+}
+
+stage_3() {
+    if [ -z "$speed_perturb_factors" ]; then
+        log "no --speed_perturb_factors: nothing to do"
+        return 0
+    fi
+    # shellcheck disable=SC2086
+    py -m spikespeech.recipe.perturb --factors $speed_perturb_factors \
+        "$dumpdir/raw/org/$train_set" "$dumpdir/raw/org/${train_set}_sp"
+}
+
+stage_4() {
+    local s ratio=()
+    [ -z "$max_text_ratio" ] || ratio=(--max_text_ratio "$max_text_ratio")
+    for s in $train_dump $valid_set; do
+        py -m spikespeech.recipe.filter --min_sec "$min_wav_duration" --max_sec "$max_wav_duration" \
+            "${ratio[@]}" "$dumpdir/raw/org/$s" "$dumpdir/raw/$s"
+    done
+    for s in $test_sets; do  # test sets are scored as they are
+        copy_kaldi_files "$dumpdir/raw/org/$s" "$dumpdir/raw/$s"
+    done
+}
+
+stage_5() {
+    py -m spikespeech.recipe.tokens --token_type "$token_type" --nbpe "$nbpe" --bpemode "$bpemode" \
+        --text "$dumpdir/raw/$train_set/text" --out "$token_dir"
+}
+
+token_args() {
+    echo --token_type "$token_type" --token_list "$token_dir/tokens.txt"
+    [ "$token_type" != bpe ] || echo --bpemodel "$token_dir/bpe.model"
+}
+
+stage_6() {
+    if [ "$use_lm" != true ]; then
+        log "--use_lm false: nothing to do"
+        return 0
+    fi
+    local text_args=(
+        --train_data_path_and_name_and_type "$dumpdir/raw/$train_set/text,text,text"
+        --valid_data_path_and_name_and_type "$dumpdir/raw/$valid_set/text,text,text"
+    )
+    # shellcheck disable=SC2046
+    py -m spikespeech.bin.lm_train --collect_stats true --use_preprocessor true $(token_args) \
+        "${text_args[@]}" --train_shape_file "$dumpdir/raw/$train_set/text" \
+        --valid_shape_file "$dumpdir/raw/$valid_set/text" --config "$lm_config" --ngpu 0 \
+        --output_dir "$lm_exp/stats"
+    # shellcheck disable=SC2046,SC2086
+    py -m spikespeech.bin.lm_train --use_preprocessor true $(token_args) "${text_args[@]}" \
+        --train_shape_file "$lm_exp/stats/train/text_shape" \
+        --valid_shape_file "$lm_exp/stats/valid/text_shape" --fold_length 150 \
+        --config "$lm_config" --ngpu "$ngpu" --resume true --output_dir "$lm_exp" $lm_args
+}
+
+asr_data_args() {  # prefix(train|valid) set
+    echo "--${1}_data_path_and_name_and_type $dumpdir/raw/$2/wav.scp,speech,sound"
+    echo "--${1}_data_path_and_name_and_type $dumpdir/raw/$2/text,text,text"
+}
+
+normalize_args() {
+    if [ "$feats_normalize" = global_mvn ]; then
+        echo --normalize global_mvn --normalize_conf "stats_file=$asr_stats_dir/train/feats_stats.npz"
+    else
+        echo --normalize "$feats_normalize"
+    fi
+}
+
+stage_7() {
+    # shellcheck disable=SC2046
+    py -m spikespeech.bin.asr_train --collect_stats true --use_preprocessor true $(token_args) \
+        $(asr_data_args train "$train_dump") $(asr_data_args valid "$valid_set") \
+        --train_shape_file "$dumpdir/raw/$train_dump/wav.scp" \
+        --valid_shape_file "$dumpdir/raw/$valid_set/wav.scp" \
+        --config "$asr_config" --frontend_conf "fs=$fs" --normalize none --ngpu 0 \
+        --num_workers 0 --output_dir "$asr_stats_dir"
+    # as ESPnet's template: text shapes carry the vocabulary size, so that `numel` batches
+    # weigh the output side the way ESPnet's published batch_bins assume
+    local vocab s
+    vocab=$(wc -l < "$token_dir/tokens.txt")
+    for s in train valid; do
+        awk -v V="$vocab" '{ print $1 " " $2 "," V }' "$asr_stats_dir/$s/text_shape" \
+            > "$asr_stats_dir/$s/text_shape.$token_type"
+    done
+}
+
+stage_8() {
+    local launcher=("$python" -m spikespeech.bin.asr_train) dist=(--ngpu "$ngpu")
+    if [ "$num_nodes" -gt 1 ] || { [ "$nproc_per_node" -gt 1 ] && [ "$ngpu" -le 1 ]; }; then
+        # one process per GPU (or CPU worker) through torch.distributed's launcher
+        launcher=("$python" -m torch.distributed.run --nnodes "$num_nodes" --node_rank "$node_rank"
+                  --nproc_per_node "$nproc_per_node" --master_addr "$master_addr"
+                  --master_port "$master_port" -m spikespeech.bin.asr_train)
+        dist=(--ngpu "$(( ngpu > 0 ? 1 : 0 ))" --multiprocessing_distributed false
+              --dist_init_method env:// --dist_backend "$( [ "$ngpu" -gt 0 ] && echo nccl || echo gloo )")
+    elif [ "$ngpu" -gt 1 ]; then
+        dist=(--ngpu "$ngpu" --multiprocessing_distributed true)
+    fi
+    mkdir -p "$asr_exp"
+    local start=$SECONDS
+    # shellcheck disable=SC2046,SC2086
+    "${launcher[@]}" --use_preprocessor true $(token_args) \
+        $(asr_data_args train "$train_dump") $(asr_data_args valid "$valid_set") \
+        --train_shape_file "$asr_stats_dir/train/speech_shape" \
+        --train_shape_file "$asr_stats_dir/train/text_shape.$token_type" \
+        --valid_shape_file "$asr_stats_dir/valid/speech_shape" \
+        --valid_shape_file "$asr_stats_dir/valid/text_shape.$token_type" \
+        --fold_length 80000 --fold_length 150 \
+        --config "$asr_config" --frontend_conf "fs=$fs" $(normalize_args) "${dist[@]}" \
+        --resume true --output_dir "$asr_exp" $asr_args
+    py -m spikespeech.recipe.model_info --exp "$asr_exp" --train_seconds "$(( SECONDS - start ))" \
+        --out "$asr_exp/model_info.json"
+}
+
+model_file() {
+    local f=$asr_exp/$inference_model
+    if [ ! -e "$f" ] && [ -e "$asr_exp/valid.acc.best.pth" ]; then f=$asr_exp/valid.acc.best.pth; fi
+    [ -e "$f" ] || { echo "$asr_exp/$inference_model: not found (train first: stage 8)" >&2; return 1; }
+    echo "$f"
+}
+
+stage_9() {
+    local model s dir n i njobs pids=() lm=()
+    model=$(model_file)
+    if [ "$use_lm" = true ]; then
+        lm=(--lm_train_config "$lm_exp/config.yaml" --lm_file "$lm_exp/valid.loss.ave.pth")
+    fi
+    local conf=()
+    [ -z "$inference_config" ] || conf=(--config "$inference_config")
+    for s in $test_sets; do
+        dir=$asr_exp/$inference_tag/$s
+        rm -rf "$dir/split" && mkdir -p "$dir/split"
+        n=$(wc -l < "$dumpdir/raw/$s/wav.scp")
+        (( n < inference_nj )) && njobs=$n || njobs=$inference_nj
+        split -n "l/$njobs" -d -a 3 "$dumpdir/raw/$s/wav.scp" "$dir/split/keys."
+        pids=()
+        for i in "$dir"/split/keys.*; do
+            # shellcheck disable=SC2086
+            py -m spikespeech.bin.asr_inference "${conf[@]}" --ngpu 0 --batch_size 1 \
+                --data_path_and_name_and_type "$dumpdir/raw/$s/wav.scp,speech,sound" \
+                --key_file "$i" --asr_train_config "$asr_exp/config.yaml" --asr_model_file "$model" \
+                "${lm[@]}" --output_dir "$i.out" $inference_args > "$i.log" 2>&1 &
+            pids+=($!)
+        done
+        for i in "${!pids[@]}"; do
+            wait "${pids[$i]}" || { echo "decoding job $i of $s failed; see $dir/split/" >&2; return 1; }
+        done
+        cat "$dir"/split/keys.*.out/1best_recog/text | LC_ALL=C sort > "$dir/text.tmp"
+        mv "$dir/text.tmp" "$dir/text"
+        log "$s: $(wc -l < "$dir/text") hypotheses in $dir/text"
+    done
+}
+
+stage_10() {
+    local s dir model
+    model=$(model_file)
+    for s in $test_sets; do
+        dir=$asr_exp/$inference_tag/$s
+        py -m spikespeech.recipe.score --ref "$dumpdir/raw/$s/text" --hyp "$dir/text" \
+            --token_type "$token_type" --out "$dir/score"
+        if [ "$energy_utts" -gt 0 ]; then
+            py -m spikespeech.recipe.energy --asr_config "$asr_exp/config.yaml" --model_file "$model" \
+                --data_dir "$dumpdir/raw/$s" --max_utts "$energy_utts" --out "$dir/energy.json"
+        fi
+    done
+    py -m spikespeech.recipe.results --out "$expdir/RESULTS.md" "$expdir"/asr_*/
+    log "results: $expdir/RESULTS.md"
+}
+
+stage_11() {
+    if [ "$pack" != true ]; then
+        log "--pack false: nothing to do"
+        return 0
+    fi
+    py -m spikespeech.cli.main pack --asr-config "$asr_exp/config.yaml" --model "$(model_file)" \
+        -o "$asr_exp/model.zip"
+    log "packed model: $asr_exp/model.zip (spikespeech transcribe --model $asr_exp/model.zip AUDIO)"
+}
+
+log "$command_line"
+log "recipe $(pwd): train=$train_set valid=$valid_set test=[$test_sets] config=$asr_config exp=$asr_exp"
+run_stages
+log "all requested stages finished"

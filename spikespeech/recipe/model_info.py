@@ -1,0 +1,73 @@
+"""Describe a trained ASR experiment for RESULTS.md: ``model_info.json`` in the exp dir.
+
+    python -m spikespeech.recipe.model_info --exp exp/asr_x --train_seconds 812 \\
+        --out exp/asr_x/model_info.json
+
+Fields: ``name`` (the exp dir's name), ``encoder`` (the config's encoder type), ``parameters``
+and ``encoder_parameters`` (counted on the model built from ``config.yaml``), ``epochs``
+(the last saved epoch), ``train_seconds`` (wall time of the training stage's last run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from ..data.kaldi import _atomic_write
+
+
+def describe(exp: Path, train_seconds: float | None) -> dict:
+    # isort: off
+    from ..espnet import StrictASRTask  # first: ESPnet imports offline
+
+    # isort: on
+    config = exp / "config.yaml"
+    if not config.is_file():
+        raise ValueError(f"{config}: not found (has the experiment been trained?)")
+    model, _ = StrictASRTask.build_model_from_file(config, None, "cpu")
+    conf = yaml.safe_load(config.read_text()) or {}
+    return {
+        "name": exp.name,
+        "encoder": conf.get("encoder"),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "encoder_parameters": sum(p.numel() for p in model.encoder.parameters()),
+        "epochs": _last_epoch(exp),
+        "train_seconds": train_seconds,
+    }
+
+
+def _last_epoch(exp: Path) -> int | None:
+    latest = exp / "latest.pth"
+    if latest.is_symlink():  # ESPnet: latest.pth -> {N}epoch.pth
+        name = os.readlink(latest)
+        return int(name.removesuffix("epoch.pth")) if name.endswith("epoch.pth") else None
+    epochs = [int(p.name.removesuffix("epoch.pth")) for p in exp.glob("*epoch.pth")
+              if p.name.removesuffix("epoch.pth").isdigit()]
+    return max(epochs) if epochs else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m spikespeech.recipe.model_info",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--exp", type=Path, required=True)
+    p.add_argument("--train_seconds", type=float, default=None)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    try:
+        info = describe(args.exp, args.train_seconds)
+    except ValueError as exc:
+        print(f"model_info: error: {exc}", file=sys.stderr)
+        return 2
+    _atomic_write(args.out, json.dumps(info, indent=2) + "\n")
+    print(f"model_info: {info['name']}: {info['encoder']}, {info['parameters'] / 1e6:.2f} M parameters, "
+          f"{info['epochs']} epochs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

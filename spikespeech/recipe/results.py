@@ -1,0 +1,246 @@
+"""Results stage of the ASR recipe: one RESULTS.md comparing experiments (spiking and ANN).
+
+    python -m spikespeech.recipe.results --out RESULTS.md EXP_DIR [EXP_DIR ...]
+
+For each experiment dir it reads every ``EXP_DIR/decode*/<test_set>/score/scores.json``
+(written by :mod:`spikespeech.recipe.score`), and when present ``EXP_DIR/model_info.json``
+(:mod:`spikespeech.recipe.model_info`: ``name``, ``encoder``, ``parameters``, ``epochs``,
+``train_seconds``) and ``EXP_DIR/decode*/<test_set>/energy.json``
+(:mod:`spikespeech.recipe.energy`: ``firing_rate``, ``energy_uj_per_utt``,
+``ann_energy_uj_per_utt``, ``ann_to_snn_ratio``). Absent values print as ``-``.
+
+RESULTS.md is regenerated whole on each run (written atomically): a header (date, host,
+command), a table of the models, then one table per test set with a row per experiment and
+decode dir: WER and CER (%), the word-level substitution, deletion, insertion and sentence
+error rates (% of reference words / sentences), and the encoder's energy per utterance next
+to the same-shape ANN's, so spiking and ANN models sit side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data.kaldi import _atomic_write
+
+PROG = "python -m spikespeech.recipe.results"
+# accepted spellings of the optional fields (first present wins)
+INFO_KEYS = {
+    "name": ("name",),
+    "encoder": ("encoder", "encoder_type"),
+    "parameters": ("parameters", "params", "num_parameters"),
+    "epochs": ("epochs",),
+    "train_seconds": ("train_seconds", "train_time_seconds", "train_time_s"),
+}
+ENERGY_UJ = {  # key -> factor to microjoules
+    "energy": (("energy_uj_per_utt", 1.0), ("energy_uj", 1.0), ("energy_mj_per_utt", 1e3)),
+    "ann_energy": (("ann_energy_uj_per_utt", 1.0), ("ann_energy_uj", 1.0), ("ann_energy_mj_per_utt", 1e3),
+                   ("ann_energy", 1.0)),
+}
+
+
+class ResultsError(ValueError):
+    """Results cannot be gathered (message names the file or dir and the problem)."""
+
+
+@dataclass
+class Row:
+    """One experiment's scores on one test set with one decode dir."""
+
+    model: str
+    exp_dir: Path
+    decode: str
+    test_set: str
+    scores: dict
+    info: dict = field(default_factory=dict)
+    energy: dict = field(default_factory=dict)
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path}: invalid JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: expected a JSON object")
+    return data
+
+
+def _pick(data: dict, keys: tuple[str, ...]):
+    return next((data[k] for k in keys if data.get(k) is not None), None)
+
+
+def read_model_info(exp_dir: Path) -> dict:
+    """``model_info.json`` normalised to the keys of :data:`INFO_KEYS` ({} when absent)."""
+    path = exp_dir / "model_info.json"
+    if not path.is_file():
+        return {}
+    data = _load_json(path)
+    return {key: _pick(data, names) for key, names in INFO_KEYS.items()}
+
+
+def read_energy(decode_set_dir: Path) -> dict:
+    """A test set's ``energy.json`` as firing_rate, energy_uj, ann_energy_uj, ratio ({} if absent)."""
+    path = decode_set_dir / "energy.json"
+    if not path.is_file():
+        return {}
+    data = _load_json(path)
+    out = {"firing_rate": data.get("firing_rate"), "ratio": _pick(data, ("ann_to_snn_ratio", "ratio"))}
+    for key, spellings in ENERGY_UJ.items():
+        out[f"{key}_uj"] = next((data[k] * f for k, f in spellings if isinstance(data.get(k), int | float)),
+                                None)
+    if out["ratio"] is None and out["energy_uj"] and out["ann_energy_uj"] is not None:
+        out["ratio"] = out["ann_energy_uj"] / out["energy_uj"]
+    return out
+
+
+def collect(exp_dirs: list[Path]) -> list[Row]:
+    """Rows for every ``decode*/<test_set>/score/scores.json`` of the experiments (in the given order)."""
+    rows: list[Row] = []
+    for exp_dir in exp_dirs:
+        if not exp_dir.is_dir():
+            raise ResultsError(f"{exp_dir}: experiment dir not found")
+        info = read_model_info(exp_dir)
+        model = str(info.get("name") or exp_dir.name)
+        for path in sorted(exp_dir.glob("decode*/*/score/scores.json")):
+            scores = _load_json(path)
+            if not isinstance(scores.get("word"), dict) or "wer" not in scores:
+                raise ResultsError(f"{path}: not a scores.json written by spikespeech.recipe.score")
+            set_dir = path.parent.parent
+            rows.append(Row(model, exp_dir, set_dir.parent.name, set_dir.name, scores, info,
+                            read_energy(set_dir)))
+    return rows
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _num(value, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _params(n) -> str:
+    if n is None:
+        return "-"
+    return f"{n / 1e6:.2f}M" if n >= 1e5 else f"{n / 1e3:.1f}k"
+
+
+def _duration(seconds) -> str:
+    if seconds is None:
+        return "-"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{seconds / 60:.1f} min"
+
+
+def _energy(uj) -> str:
+    if uj is None:
+        return "-"
+    if uj >= 1e3:
+        return f"{uj / 1e3:.3g} mJ"
+    return f"{uj:.3g} µJ" if uj >= 1 else f"{uj * 1e3:.3g} nJ"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def models_table(rows: list[Row]) -> str:
+    """One line per experiment: encoder, parameters, epochs, training time, dir."""
+    seen: dict[Path, Row] = {}
+    for row in rows:
+        seen.setdefault(row.exp_dir, row)
+    body = [[r.model, r.info.get("encoder") or "-", _params(r.info.get("parameters")),
+             _num(r.info.get("epochs"), "d"), _duration(r.info.get("train_seconds")), f"`{r.exp_dir}`"]
+            for r in seen.values()]
+    return _table(["Model", "Encoder", "Params", "Epochs", "Train time", "Exp dir"], body)
+
+
+def test_set_table(rows: list[Row]) -> str:
+    """One line per experiment and decode dir on a test set."""
+    body = []
+    for r in rows:
+        w, e = r.scores["word"], r.energy
+        body.append([
+            r.model, r.decode, _params(r.info.get("parameters")),
+            str(w["n_sentences"]), str(w["n_ref_tokens"]),
+            _pct(r.scores.get("wer")), _pct(r.scores.get("cer")),
+            *(_pct(w[k] / w["n_ref_tokens"]) for k in ("substitutions", "deletions", "insertions")),
+            _pct(w["sentence_error_rate"]), _num(e.get("firing_rate"), ".3f"),
+            _energy(e.get("energy_uj")), _energy(e.get("ann_energy_uj")), _num(e.get("ratio"), ".2f"),
+        ])
+    header = ["Model", "Decode", "Params", "Snt", "Wrd", "WER", "CER", "Sub", "Del", "Ins", "S.Err",
+              "Firing rate", "Energy/utt", "ANN energy/utt", "ANN÷model"]
+    return _table(header, body)
+
+
+def render(rows: list[Row], command: str, now: datetime.datetime | None = None) -> str:
+    """The whole RESULTS.md text."""
+    now = now or datetime.datetime.now().astimezone()
+    parts = [
+        "# Results\n",
+        f"- date: {now.isoformat(timespec='seconds')}",
+        f"- host: {platform.node() or '-'} ({platform.platform()}, Python {platform.python_version()})",
+        f"- command: `{command}`",
+        "- WER: whitespace-separated words, CER: all characters except whitespace; case and punctuation "
+        "as in the transcripts (nothing normalised). WER, CER, Sub, Del, Ins in % of reference words "
+        "(CER: of characters); S.Err in % of sentences.",
+        "- Energy (from energy.json): theoretical encoder energy per utterance; ANN energy/utt is the "
+        "same-shape ANN's; ANN÷model is how many times less energy the model uses (1.00 for an ANN).\n",
+        "## Models\n",
+        models_table(rows),
+    ]
+    for test_set in sorted({r.test_set for r in rows}):
+        parts += [f"## {test_set}\n", test_set_table([r for r in rows if r.test_set == test_set])]
+    return "\n".join(parts)
+
+
+def write_results_md(exp_dirs: list[str | Path], out: str | Path, command: str | None = None) -> str:
+    """Gather the experiments' results and (re)write ``out`` atomically; returns the markdown."""
+    exp_dirs = [Path(d) for d in exp_dirs]
+    if not exp_dirs:
+        raise ResultsError("no experiment dirs given")
+    rows = collect(exp_dirs)
+    if not rows:
+        raise ResultsError(f"no decode*/*/score/scores.json under {', '.join(map(str, exp_dirs))}")
+    command = command or f"{PROG} --out {shlex.quote(str(out))} {shlex.join(map(str, exp_dirs))}"
+    text = render(rows, command)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out, text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit status (2 on bad input)."""
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, required=True, help="markdown file to (re)write")
+    p.add_argument("exp_dirs", type=Path, nargs="+", metavar="EXP_DIR")
+    args = p.parse_args(argv)
+    command = f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}"
+    try:
+        write_results_md(args.exp_dirs, args.out, command)
+    except ResultsError as exc:
+        print(f"results: error: {exc}", file=sys.stderr)
+        return 2
+    without = [str(d) for d in args.exp_dirs if not any(d.glob("decode*/*/score/scores.json"))]
+    if without:
+        print(f"results: warning: no scores yet in {', '.join(without)}", file=sys.stderr)
+    print(f"results: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
