@@ -128,7 +128,7 @@ c = yaml.safe_load(open(sys.argv[1])) or {}
 key = {k: c.get(k) for k in ("frontend", "frontend_conf")}
 print(hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8])' "$asr_config")
 asr_stats_dir=$expdir/stats/asr_${token_tag}_fs${fs}_${frontend_tag}${speed_perturb_factors:+_sp}
-lm_tag=${lm_tag:-$(basename "${lm_config%.*}")}
+[ -z "$lm_config" ] || lm_tag=${lm_tag:-$(basename "${lm_config%.*}")}
 lm_exp=$expdir/lm_$lm_tag
 inference_name=$(basename "${inference_config:-default}" .yaml)
 inference_tag=decode_${inference_name#decode_}_${inference_model%.pth}
@@ -143,7 +143,7 @@ config_sum() { cat "$@" 2>/dev/null | cksum | cut -d' ' -f1; }
 stage_marker() {
     case $1 in
         1|2|3|4|5) echo "$dumpdir/.stages/stage$1.done" ;;
-        6) echo "$lm_exp/.stages/stage6.done" ;;
+        6) echo "$expdir/.stages/stage6.lm_${lm_tag:-none}.done" ;;
         7) echo "$asr_stats_dir/.stages/stage7.done" ;;
         *) echo "$asr_exp/.stages/stage$1.done" ;;
     esac
@@ -176,8 +176,21 @@ run_stages() {
             continue
         fi
         log "stage $n: $name"
+        if [ "$n" = 8 ] && [ -f "$marker" ] && [ -d "$asr_exp" ]; then
+            # trained before with other options (or --redo): start afresh rather than resume
+            # the old checkpoint; the old run is kept beside it
+            local old=$asr_exp.old-$(date +%Y%m%d%H%M%S)
+            mv "$asr_exp" "$old"
+            log "stage 8: options changed or --redo: previous training moved to $old"
+        fi
         start=$(date +%s)
-        if ! ( set -euo pipefail; "stage_$n" ) 2>&1 | tee -a "$logdir/stage$n.$name.log"; then
+        # not inside an `if`: bash ignores set -e in conditions, so a failing command
+        # would not stop the stage
+        set +e
+        ( set -euo pipefail; "stage_$n" ) 2>&1 | tee -a "$logdir/stage$n.$name.log"
+        local status=${PIPESTATUS[0]}
+        set -e
+        if [ "$status" -ne 0 ]; then
             echo "asr.sh: stage $n ($name) failed; log: $logdir/stage$n.$name.log" >&2
             exit 1
         fi
@@ -384,7 +397,11 @@ stage_10() {
                 --data_dir "$dumpdir/raw/$s" --max_utts "$energy_utts" --out "$dir/energy.json"
         fi
     done
-    py -m spikespeech.recipe.results --out "$expdir/RESULTS.md" "$expdir"/asr_*/
+    local exps=() d
+    for d in "$expdir"/asr_*/; do  # trainings moved aside by a rerun (*.old-DATE) are left out
+        [[ "$d" == *.old-* ]] || exps+=("$d")
+    done
+    py -m spikespeech.recipe.results --out "$expdir/RESULTS.md" "${exps[@]}"
     log "results: $expdir/RESULTS.md"
 }
 
@@ -393,7 +410,9 @@ stage_11() {
         log "--pack false: nothing to do"
         return 0
     fi
-    py -m spikespeech.cli.main pack --asr-config "$asr_exp/config.yaml" --model "$(model_file)" \
+    local model
+    model=$(model_file)
+    py -m spikespeech.cli.main pack --asr-config "$asr_exp/config.yaml" --model "$model" \
         -o "$asr_exp/model.zip"
     log "packed model: $asr_exp/model.zip (spikespeech transcribe --model $asr_exp/model.zip AUDIO)"
 }

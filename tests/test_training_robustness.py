@@ -131,3 +131,19 @@ def test_nan_loss_skips_the_step_and_leaves_a_finite_model(workdir):
         state = torch.load(workdir / "exp_nan" / name, map_location="cpu")
         bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
         assert not bad, f"{name}: non-finite tensors {bad[:5]}"
+
+
+@pytest.mark.slow
+def test_two_process_data_parallel_training_via_torchrun(workdir):
+    # the multi-node/multi-GPU path of recipes/asr.sh stage 8 (torch.distributed.run, one
+    # process per device), on CPU with gloo: each worker is a fresh interpreter that must
+    # register iml_spikeformer by importing our entry point
+    cmd = _train_args(workdir / "data", "exp_ddp", epochs=1)
+    cmd[1:3] = ["-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
+                "--master_addr", "127.0.0.1", "--master_port", "29533", "-m", "spikespeech.bin.asr_train"]
+    cmd += ["--multiprocessing_distributed", "false", "--dist_init_method", "env://",
+            "--dist_backend", "gloo"]
+    out = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert "world_size=2" in out.stderr.replace(" ", "") or "dist_world_size: 2" in out.stderr
+    assert (workdir / "exp_ddp" / "1epoch.pth").exists()

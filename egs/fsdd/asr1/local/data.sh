@@ -16,24 +16,4 @@
 set -euo pipefail
 
 recipe_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-repo_root=$(cd "${recipe_dir}/../../.." && pwd)
-shared=$(cd "${recipe_dir}/../../../../shared/data/fsdd" 2>/dev/null && pwd) || shared=
-data_dir=${shared:-downloads}
-download=false
-opts=()
-while [ $# -gt 0 ]; do
-    case $1 in
-        --data_dir) data_dir=${2:?"$0: --data_dir needs a value"}; shift 2 ;;
-        --download) download=${2:?"$0: --download needs true or false"}; shift 2 ;;
-        *) opts+=("$1"); shift ;;
-    esac
-done
-case ${download} in
-    true) opts+=(--download) ;;
-    false) ;;
-    *) echo "$0: --download must be true or false, not '${download}'" >&2; exit 2 ;;
-esac
-
-export PYTHONPATH="${repo_root}${PYTHONPATH:+:${PYTHONPATH}}"
-exec "${PYTHON:-python}" -m spikespeech.data.corpora fsdd --out data --data_dir "${data_dir}" \
-    ${opts[@]+"${opts[@]}"}
+exec bash "$recipe_dir/../../../recipes/prepare_corpus.sh" fsdd "$recipe_dir/../../../../shared/data/fsdd" "$@"
