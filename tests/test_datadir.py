@@ -216,6 +216,12 @@ def test_bad_segments(tmp_path, line, expected):
     assert f"{d}/{expected}" in _problems(d)
 
 
+def test_segment_end_minus_one_means_to_the_end(tmp_path):
+    d = _segmented_dir(tmp_path / "seg")
+    _edit("segments", 1, "s-2 r1 0.7 -1")(d)  # Kaldi's convention
+    assert validate_data_dir(d).utterances == 3
+
+
 def test_segment_checks_cover_recording_tables(tmp_path):
     d = _segmented_dir(tmp_path / "seg")
     _write(d / "reco2dur", ["r1 1.0", "r3 2.0"])

@@ -238,7 +238,7 @@ def _segment_problem(value: str, recordings: dict[str, str] | None) -> str | Non
     rec, start, end = seg
     if start < 0:
         return f"negative start time {start:g}"
-    if start >= end:
+    if start >= end and end != -1:  # Kaldi: end -1 means "to the end of the recording"
         return f"start {start:g} >= end {end:g}"
     if recordings is not None and rec not in recordings:
         return f"unknown recording {rec!r} (not in wav.scp)"
