@@ -95,6 +95,13 @@ def test_mini_an4_end_to_end_resume_and_redo(tmp_path):
     changed = _ok(run_recipe(recipe, *data_dir, "--stage", "9", "--stop_stage", "9",
                              "--inference_args", "--beam_size 2"))
     assert "stage 9: decode" in changed
+    # the optional LM: trained in stage 6, then used by the beam search
+    with_lm = _ok(run_recipe(recipe, *data_dir, "--stage", "6", "--stop_stage", "9", "--use_lm", "true",
+                             "--lm_config", "conf/train_lm_rnn.yaml"))
+    assert "stage 6: lm" in with_lm and "stage 9: decode" in with_lm
+    assert (recipe / "exp" / "lm_train_lm_rnn" / "valid.loss.ave.pth").exists()
+    logs = (exp / "decode_asr_valid.acc.ave" / "test" / "split").glob("keys.*.log")
+    assert all("--lm_file exp/lm_train_lm_rnn/valid.loss.ave.pth" in p.read_text() for p in logs)
 
 
 @pytest.mark.slow
