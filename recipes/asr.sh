@@ -258,7 +258,7 @@ stage_4() {
 
 stage_5() {
     py -m spikespeech.recipe.tokens --token_type "$token_type" --nbpe "$nbpe" --bpemode "$bpemode" \
-        --text "$dumpdir/raw/$train_set/text" --out "$token_dir"
+        --text "$dumpdir/raw/org/$train_set/text" --out "$token_dir"  # before speed perturbation
 }
 
 token_args() {
@@ -272,12 +272,12 @@ stage_6() {
         return 0
     fi
     local text_args=(
-        --train_data_path_and_name_and_type "$dumpdir/raw/$train_set/text,text,text"
+        --train_data_path_and_name_and_type "$dumpdir/raw/$train_dump/text,text,text"
         --valid_data_path_and_name_and_type "$dumpdir/raw/$valid_set/text,text,text"
     )
     # shellcheck disable=SC2046
     py -m spikespeech.bin.lm_train --collect_stats true --use_preprocessor true $(token_args) \
-        "${text_args[@]}" --train_shape_file "$dumpdir/raw/$train_set/text" \
+        "${text_args[@]}" --train_shape_file "$dumpdir/raw/$train_dump/text" \
         --valid_shape_file "$dumpdir/raw/$valid_set/text" --config "$lm_config" --ngpu 0 \
         --output_dir "$lm_exp/stats"
     # shellcheck disable=SC2046,SC2086
