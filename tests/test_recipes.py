@@ -135,8 +135,8 @@ def test_librispeech_recipe_on_a_miniature_corpus(tmp_path):
         libri_chapter(corpus, subset, reader, chapter)
     recipe = recipe_copy(tmp_path, "librispeech")
     conf = _tiny_16k(recipe)
-    _ok(run_recipe(recipe, "--local_data_opts", f"--data_dir {corpus} --variant 100",
-                   "--asr_config", str(conf), "--nbpe", "20", "--energy_utts", "1",
+    _ok(run_recipe(recipe, "--local_data_opts", f"--data_dir {corpus}",
+                   "--asr_config", str(conf), "--nbpe", "30", "--energy_utts", "1",
                    "--inference_nj", "2", "--stop_stage", "10", script="run_100h.sh"))
     exp = recipe / "exp_100h" / "asr_tiny_test_sp"
     for test in ("test_clean", "test_other", "dev_clean", "dev_other"):
