@@ -63,15 +63,19 @@ def read_kaldi_dir(directory: str | Path) -> list[Utterance]:
     return [Utterance(u, spk.get(u, u), wav[u], text[u]) for u in sorted(wav)]
 
 
-def _read_table(path: Path) -> dict[str, str]:
-    table: dict[str, str] = {}
+def numbered_lines(path: Path):
+    """``(line number, line)`` for the non-blank lines of a UTF-8 text file; a missing file
+    is a one-line ``ValueError`` naming it."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise ValueError(f"{path}: file not found") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+
+
+def _read_table(path: Path) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for number, line in numbered_lines(path):
         key, _, value = line.partition(" ")
         if key in table:
             raise ValueError(f"{path}:{number}: duplicate id {key!r}")

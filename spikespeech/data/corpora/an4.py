@@ -21,7 +21,7 @@ import argparse
 import re
 from pathlib import Path
 
-from ..kaldi import Utterance
+from ..kaldi import Utterance, numbered_lines
 from . import select_sets, write_sets
 from .download import Resource, obtain
 
@@ -45,13 +45,7 @@ def find_an4_root(*dirs: Path) -> Path | None:
 def read_transcription(path: Path) -> dict[str, str]:
     """``an4_*.transcription`` → {source name: words} without sentence markers."""
     out: dict[str, str] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: file not found") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         match = _LINE.match(line)
         if not match:
             raise ValueError(f"{path}:{number}: not an AN4 transcription line ('WORDS (utterance-id)')")
@@ -64,11 +58,7 @@ def an4_utterances(root: Path, part: str) -> list[Utterance]:
     """Utterances of ``part`` (``train`` or ``test``): ``fileids`` joined with ``transcription``."""
     etc = root / "etc"
     fileids_path = etc / f"an4_{part}.fileids"
-    try:
-        fileids = [line.strip() for line in fileids_path.read_text(encoding="utf-8").splitlines()
-                   if line.strip()]
-    except FileNotFoundError:
-        raise ValueError(f"{fileids_path}: file not found") from None
+    fileids = [line.strip() for _, line in numbered_lines(fileids_path)]
     texts = read_transcription(etc / f"an4_{part}.transcription")
     utts = []
     for fileid in fileids:
