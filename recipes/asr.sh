@@ -70,31 +70,13 @@ energy_utts=50           # test utterances for the energy report (0: skip)
 pack=true
 
 command_line="$0 $*"
-log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh) $*"; }
-die() { echo "asr.sh: error: $*" >&2; exit 2; }
-
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --help|-h) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        --*=*) name="${1%%=*}"; value="${1#*=}"; shift ;;
-        --*) [ $# -ge 2 ] || die "option $1 needs a value"; name="$1"; value="$2"; shift 2 ;;
-        *) die "unexpected argument '$1' (options are --name value)" ;;
-    esac
-    name="${name#--}"; name="${name//-/_}"
-    [[ "$name" =~ ^[a-z_0-9]+$ ]] && declare -p "$name" >/dev/null 2>&1 \
-        || die "unknown option --${name}"
-    printf -v "$name" '%s' "$value"
-done
+recipe=asr.sh
+# shellcheck source=recipes/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+parse_options "$@"
 
 # ---- derived settings -------------------------------------------------------------------------
-recipe_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ -z "$python" ]; then
-    if [ -n "${PYTHON:-}" ]; then python=$PYTHON
-    elif [ -x "$recipe_root/.venv/bin/python" ]; then python=$recipe_root/.venv/bin/python
-    else python=python3; fi
-fi
-export PYTHON=$python
-export PYTHONPATH="$recipe_root${PYTHONPATH:+:$PYTHONPATH}"
+setup_python
 [ -n "$train_set" ] || die "--train_set is required"
 [ -n "$valid_set" ] || die "--valid_set is required"
 [ -n "$test_sets" ] || die "--test_sets is required"
@@ -102,13 +84,11 @@ export PYTHONPATH="$recipe_root${PYTHONPATH:+:$PYTHONPATH}"
 [ -f "$asr_config" ] || die "--asr_config $asr_config: no such file"
 [ -z "$inference_config" ] || [ -f "$inference_config" ] || die "--inference_config $inference_config: no such file"
 case "$token_type" in char|word|bpe) ;; *) die "--token_type must be char, word or bpe (got $token_type)" ;; esac
-case "$redo" in true|false) ;; *) die "--redo must be true or false (got $redo)" ;; esac
+require_bool redo "$redo"
 if [ "$use_lm" = true ] && { [ -z "$lm_config" ] || [ ! -f "$lm_config" ]; }; then
     die "--use_lm true needs --lm_config FILE (got '${lm_config}')"
 fi
-for n in "$nj" "$inference_nj" "$ngpu" "$num_nodes" "$node_rank"; do
-    [[ "$n" =~ ^[0-9]+$ ]] || die "job/GPU/node counts must be non-negative integers (got '$n')"
-done
+require_counts "$nj" "$inference_nj" "$ngpu" "$num_nodes" "$node_rank"
 [ "$nj" -ge 1 ] && [ "$inference_nj" -ge 1 ] || die "--nj and --inference_nj must be >= 1"
 nproc_per_node=${nproc_per_node:-$(( ngpu > 1 ? ngpu : 1 ))}
 
@@ -138,8 +118,6 @@ mkdir -p "$logdir"
 # ---- stage bookkeeping --------------------------------------------------------------------------
 # A stage is done when its marker holds the same key (its options); markers are written
 # only after the stage succeeded.
-config_sum() { cat "$@" 2>/dev/null | cksum | cut -d' ' -f1; }
-
 stage_marker() {
     case $1 in
         1|2|3|4|5) echo "$dumpdir/.stages/stage$1.done" ;;
@@ -164,56 +142,16 @@ stage_key() {
     esac
 }
 
-run_stages() {
-    local n name marker key start
-    for n in $(seq "$stage" "$stop_stage"); do
-        declare -F "stage_$n" >/dev/null || continue
-        name=${stage_names[$n]}
-        marker=$(stage_marker "$n")
-        key=$(stage_key "$n")
-        if [ "$redo" = false ] && [ -f "$marker" ] && [ "$(cat "$marker")" = "$key" ]; then
-            log "stage $n ($name): finished before with these options, skipped (--redo true to run it again)"
-            continue
-        fi
-        log "stage $n: $name"
-        if [ "$n" = 8 ] && [ -f "$marker" ] && [ -d "$asr_exp" ]; then
-            # trained before with other options (or --redo): start afresh rather than resume
-            # the old checkpoint; the old run is kept beside it
-            local old=$asr_exp.old-$(date +%Y%m%d%H%M%S)
-            mv "$asr_exp" "$old"
-            log "stage 8: options changed or --redo: previous training moved to $old"
-        fi
-        start=$(date +%s)
-        # not inside an `if`: bash ignores set -e in conditions, so a failing command
-        # would not stop the stage
-        set +e
-        ( set -euo pipefail; "stage_$n" ) 2>&1 | tee -a "$logdir/stage$n.$name.log"
-        local status=${PIPESTATUS[0]}
-        set -e
-        if [ "$status" -ne 0 ]; then
-            echo "asr.sh: stage $n ($name) failed; log: $logdir/stage$n.$name.log" >&2
-            exit 1
-        fi
-        mkdir -p "$(dirname "$marker")"
-        echo "$key" > "$marker.tmp" && mv "$marker.tmp" "$marker"
-        log "stage $n ($name) done in $(( $(date +%s) - start )) s"
-    done
+before_stage() {  # n marker: training again with other options starts afresh
+    if [ "$1" = 8 ] && [ -d "$asr_exp" ]; then
+        move_aside "$asr_exp"  # rather than resume the old checkpoint
+    fi
 }
 
 declare -A stage_names=(
     [1]=data [2]=dump [3]=speed_perturb [4]=filter [5]=tokens [6]=lm [7]=stats [8]=train
     [9]=decode [10]=score [11]=pack
 )
-
-py() { "$python" "$@"; }
-
-copy_kaldi_files() {  # src dst: the table files of a dumped dir (audio stays where it is)
-    mkdir -p "$2"
-    local f
-    for f in wav.scp text utt2spk spk2utt utt2num_samples fs; do
-        [ ! -f "$1/$f" ] || cp "$1/$f" "$2/$f"
-    done
-}
 
 # ---- stages -------------------------------------------------------------------------------------
 stage_1() {
@@ -319,17 +257,8 @@ stage_7() {
 }
 
 stage_8() {
-    local launcher=("$python" -m spikespeech.bin.asr_train) dist=(--ngpu "$ngpu")
-    if [ "$num_nodes" -gt 1 ] || { [ "$nproc_per_node" -gt 1 ] && [ "$ngpu" -le 1 ]; }; then
-        # one process per GPU (or CPU worker) through torch.distributed's launcher
-        launcher=("$python" -m torch.distributed.run --nnodes "$num_nodes" --node_rank "$node_rank"
-                  --nproc_per_node "$nproc_per_node" --master_addr "$master_addr"
-                  --master_port "$master_port" -m spikespeech.bin.asr_train)
-        dist=(--ngpu "$(( ngpu > 0 ? 1 : 0 ))" --multiprocessing_distributed false
-              --dist_init_method env:// --dist_backend "$( [ "$ngpu" -gt 0 ] && echo nccl || echo gloo )")
-    elif [ "$ngpu" -gt 1 ]; then
-        dist=(--ngpu "$ngpu" --multiprocessing_distributed true)
-    fi
+    local launcher dist
+    set_launcher spikespeech.bin.asr_train
     mkdir -p "$asr_exp"
     local start=$SECONDS
     # shellcheck disable=SC2046,SC2086

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared body of egs/<corpus>/asr1/local/data.sh: prepare CORPUS as Kaldi data dirs data/<set>/
+# Shared body of egs/<corpus>/{asr1,tts1}/local/data.sh: prepare CORPUS as Kaldi data dirs data/<set>/
 # in the current (recipe) directory.
 #
 # Usage: prepare_corpus.sh CORPUS DEFAULT_DATA_DIR [--data_dir DIR] [--download true|false] [options]

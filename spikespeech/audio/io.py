@@ -30,7 +30,7 @@ def load_audio(path: str | Path, target_rate: int) -> np.ndarray:
     if not np.isfinite(samples).all():
         raise AudioError(f"{path}: contains NaN or infinite samples")
     if rate != target_rate:
-        samples = _resample(samples, rate, target_rate)
+        samples = resample(samples, rate, target_rate)
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 
@@ -56,7 +56,8 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
     return samples.astype(np.float32), int(rate)
 
 
-def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Mono float samples from ``rate`` to ``target`` Hz (torchaudio's windowed sinc)."""
     import torch
     import torchaudio.functional as AF
 

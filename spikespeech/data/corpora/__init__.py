@@ -14,6 +14,10 @@ librispeech   train_960 | train_460 | train_clean_100,     CC BY 4.0 (OpenSLR 12
               dev, dev_clean, dev_other, test_clean,
               test_other
 aishell       train, dev, test                             Apache-2.0 (OpenSLR 33)
+ljspeech      train, dev, test (TTS)                       public domain
+csmsc         train, dev, test (TTS)                       DataBaker, non-commercial use only
+vctk          train, dev, test (TTS)                       CC BY 4.0
+kathleen      train, dev, test (TTS)                       CC0 1.0
 ============  ===========================================  ==================================
 
 Command line (what ``egs/<corpus>/asr1/local/data.sh`` runs)::
@@ -44,6 +48,10 @@ CORPORA = {
     "fsdd": "fsdd",
     "librispeech": "librispeech",
     "aishell": "aishell",
+    "ljspeech": "ljspeech",
+    "csmsc": "csmsc",
+    "vctk": "vctk",
+    "kathleen": "kathleen",
 }
 
 
