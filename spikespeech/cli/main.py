@@ -11,9 +11,9 @@ import sys
 import warnings
 
 from .. import __version__
-from . import energy, pack, transcribe
+from . import energy, pack, synthesize, transcribe
 
-COMMANDS = {"transcribe": transcribe, "pack": pack, "energy": energy}
+COMMANDS = {"transcribe": transcribe, "synthesize": synthesize, "pack": pack, "energy": energy}
 
 
 class CLIError(Exception):

@@ -12,6 +12,7 @@ at debug level, and a third-party module's SyntaxWarning is silenced.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import logging
 import sys
@@ -40,14 +41,20 @@ def no_nltk_downloads():
         nltk.download = original
 
 
-def import_espnet_asr():
-    """Import ``espnet2.tasks.asr`` (once) with downloads blocked; return the module."""
-    if "espnet2.tasks.asr" not in sys.modules:
+def import_espnet_task(task: str = "asr"):
+    """Import ``espnet2.tasks.<task>`` (once) with downloads blocked; return the module."""
+    name = f"espnet2.tasks.{task}"
+    if name not in sys.modules:
         captured = io.StringIO()
         with no_nltk_downloads(), contextlib.redirect_stdout(captured), warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=SyntaxWarning)
             import espnet.nets.pytorch_backend.transformer.attention  # noqa: F401  (prints)
-            import espnet2.tasks.asr  # noqa: F401
+            importlib.import_module(name)
         if captured.getvalue().strip():
             log.debug("ESPnet import printed: %s", captured.getvalue().strip())
-    return sys.modules["espnet2.tasks.asr"]
+    return sys.modules[name]
+
+
+def import_espnet_asr():
+    """Import ``espnet2.tasks.asr`` (once) with downloads blocked; return the module."""
+    return import_espnet_task("asr")

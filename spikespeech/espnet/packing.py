@@ -1,14 +1,20 @@
-"""Packed ASR models: one zip (or directory) with everything needed to decode.
+"""Packed models: one zip (or directory) with everything needed to decode or synthesize.
 
 Layout::
 
-    meta.yaml        format version, task, spikespeech version, sample rate, parameter count
-    config.yaml      the ESPnet training config, with file paths made relative to the pack
-    model.pth        weights (state dict; loaded weights-only and strictly)
-    tokens.txt       token list
-    feats_stats.npz  global-MVN statistics (if the model normalises)
-    bpe.model        sentencepiece model (if BPE tokens)
-    MODEL_CARD.md    optional model card
+    meta.yaml          format version, task (asr | tts), spikespeech version, sample rate,
+                       (tts) text frontend language and vocoder kind
+    config.yaml        the ESPnet training config, with file paths made relative to the pack
+    model.pth          weights (state dict; loaded weights-only and strictly)
+    tokens.txt         token list
+    feats_stats.npz    global-MVN statistics (if the model normalises)
+    bpe.model          sentencepiece model (asr, if BPE tokens)
+    pitch_stats.npz    (tts) pitch / energy normalisation statistics
+    energy_stats.npz
+    vocoder.yaml       (tts, optional) HiFi-GAN config and generator weights;
+    vocoder.pth        without them synthesis uses Griffin-Lim
+    spk2sid            (tts, multi-speaker) speaker name → id
+    MODEL_CARD.md      optional model card
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ from .. import __version__
 
 FORMAT_VERSION = 1
 REQUIRED = ("meta.yaml", "config.yaml", "model.pth")
+# (config key holding a stats_file, its name in the pack): normalisation statistics
+_STATS = {
+    "asr": (("normalize_conf", "feats_stats.npz"),),
+    "tts": (("normalize_conf", "feats_stats.npz"), ("pitch_normalize_conf", "pitch_stats.npz"),
+            ("energy_normalize_conf", "energy_stats.npz")),
+}
 
 
 class PackError(ValueError):
@@ -38,7 +50,56 @@ def pack_asr_model(config: str | Path, model: str | Path, output: str | Path,
 
     Written to a temporary sibling first and renamed, so a failure never leaves a partial pack.
     """
-    config, model, output = Path(config), Path(model), Path(output)
+    config = Path(config)
+    args, files = _read_training_config(config, model, card, "asr")
+    if not args.get("token_type"):
+        raise PackError(f"{config}: no token_type (char, bpe, word…): tokens could not become text")
+    if args.get("bpemodel"):
+        files["bpe.model"] = _existing(args["bpemodel"], config, "bpemodel")
+        args["bpemodel"] = "bpe.model"
+    meta = {"encoder": args.get("encoder"), "sample_rate": sample_rate_of(args)}
+    return _write_pack(output, "asr", args, files, meta)
+
+
+def pack_tts_model(config: str | Path, model: str | Path, output: str | Path, *, language: str,
+                   card: str | Path | None = None, vocoder: str | Path | None = None,
+                   spk2sid: str | Path | None = None) -> Path:
+    """Bundle an ESPnet TTS ``config.yaml`` + weights (+ an optional HiFi-GAN ``vocoder``
+    dir from ``spikespeech.bin.vocoder_train``) into ``output``. ``language`` names the text
+    frontend (``en``, ``zh``) that turned transcripts into the model's phoneme tokens;
+    ``spk2sid`` (ESPnet's speaker-name → id table) is required for multi-speaker models."""
+    from ..text import LANGUAGES
+
+    config = Path(config)
+    if language not in LANGUAGES:
+        raise PackError(f"language {language!r}: unknown (known: {', '.join(LANGUAGES)})")
+    args, files = _read_training_config(config, model, card, "tts")
+    if args.get("token_type") != "phn" or args.get("g2p") not in (None, "none"):
+        raise PackError(f"{config}: expects pre-phonemised text (token_type: phn, g2p: none), got "
+                        f"token_type {args.get('token_type')!r}, g2p {args.get('g2p')!r}")
+    meta = {"tts": args.get("tts"), "sample_rate": tts_sample_rate_of(args), "language": language,
+            "vocoder": "griffin_lim"}
+    if vocoder is not None:
+        vocoder = Path(vocoder)
+        for name, src in (("vocoder.yaml", "config.yaml"), ("vocoder.pth", "generator.pth")):
+            if not (vocoder / src).is_file():
+                raise PackError(f"{vocoder}: not a vocoder dir (missing {src})")
+            files[name] = vocoder / src
+        meta["vocoder"] = "hifigan"
+    tts_conf = args.get("tts_conf") or {}
+    if tts_conf.get("num_speakers") or tts_conf.get("spks"):
+        if spk2sid is None:
+            raise PackError(f"{config}: multi-speaker model: give its spk2sid table")
+    if spk2sid is not None:
+        if not Path(spk2sid).is_file():
+            raise PackError(f"{spk2sid}: speaker table not found")
+        files["spk2sid"] = Path(spk2sid)
+    return _write_pack(output, "tts", args, files, meta)
+
+
+def _read_training_config(config: Path, model: str | Path, card, task: str) -> tuple[dict, dict]:
+    """``(args with pack-relative paths, {name in pack: source file})`` of an ESPnet config."""
+    model = Path(model)
     for path, what in ((config, "config"), (model, "model weights")):
         if not path.is_file():
             raise PackError(f"{path}: {what} file not found")
@@ -47,40 +108,40 @@ def pack_asr_model(config: str | Path, model: str | Path, output: str | Path,
     except yaml.YAMLError:
         raise PackError(f"{config}: invalid YAML") from None
     if not isinstance(args, dict) or "token_list" not in args:
-        raise PackError(f"{config}: not an ESPnet ASR training config (no token_list)")
-    if not args.get("token_type"):
-        raise PackError(f"{config}: no token_type (char, bpe, word…): tokens could not become text")
+        raise PackError(f"{config}: not an ESPnet {task.upper()} training config (no token_list)")
     if card is not None and not Path(card).is_file():
         raise PackError(f"{card}: model card not found")
-
-    files: dict[str, Path] = {"model.pth": model}
+    files: dict[str, Path | str] = {"model.pth": model}
     tokens = args["token_list"]
-    token_text = "\n".join(tokens) + "\n" if isinstance(tokens, list) else None
-    if token_text is None:
+    if isinstance(tokens, list):
+        files["tokens.txt"] = "\n".join(tokens) + "\n"  # text, written as is
+    else:
         files["tokens.txt"] = _existing(tokens, config, "token_list")
     args["token_list"] = "tokens.txt"
-    stats = (args.get("normalize_conf") or {}).get("stats_file")
-    if args.get("normalize") == "global_mvn" and stats:
-        files["feats_stats.npz"] = _existing(stats, config, "normalize_conf.stats_file")
-        args["normalize_conf"]["stats_file"] = "feats_stats.npz"
-    if args.get("bpemodel"):
-        files["bpe.model"] = _existing(args["bpemodel"], config, "bpemodel")
-        args["bpemodel"] = "bpe.model"
+    for key, name in _STATS[task]:
+        stats = (args.get(key) or {}).get("stats_file")
+        if stats and args.get(key.replace("_conf", "")) == "global_mvn":
+            files[name] = _existing(stats, config, f"{key}.stats_file")
+            args[key]["stats_file"] = name
     if card is not None:
         files["MODEL_CARD.md"] = Path(card)
-    meta = {
-        "format_version": FORMAT_VERSION, "task": "asr", "spikespeech_version": __version__,
-        "sample_rate": sample_rate_of(args), "encoder": args.get("encoder"),
-    }
+    return args, files
+
+
+def _write_pack(output: str | Path, task: str, args: dict, files: dict, meta: dict) -> Path:
+    """Stage ``files`` (paths, or ``str`` contents), config and meta beside ``output``, then
+    rename into place, so a failure never leaves a partial pack (same filesystem)."""
+    output = Path(output)
+    meta = {"format_version": FORMAT_VERSION, "task": task, "spikespeech_version": __version__, **meta}
     output.parent.mkdir(parents=True, exist_ok=True)
-    # staged beside the output, so the final rename is atomic (same filesystem)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as tmp:
         stage = Path(tmp) / "pack"
         stage.mkdir()
         for name, src in files.items():
-            shutil.copyfile(src, stage / name)
-        if token_text is not None:
-            (stage / "tokens.txt").write_text(token_text, encoding="utf-8")
+            if isinstance(src, str):
+                (stage / name).write_text(src, encoding="utf-8")
+            else:
+                shutil.copyfile(src, stage / name)
         (stage / "config.yaml").write_text(yaml.safe_dump(args, sort_keys=False), encoding="utf-8")
         (stage / "meta.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
         if output.suffix == ".zip":
@@ -104,6 +165,11 @@ def sample_rate_of(args: dict) -> int:
     return int(fs)
 
 
+def tts_sample_rate_of(args: dict) -> int:
+    """A TTS model's output rate: ``feats_extract_conf.fs`` (ESPnet's default: 24 kHz)."""
+    return int((args.get("feats_extract_conf") or {}).get("fs", 24000))
+
+
 @dataclass
 class UnpackedModel:
     """A pack opened for use: absolute file paths, valid while ``cleanup`` is not called."""
@@ -125,8 +191,15 @@ class UnpackedModel:
             self._tmp = None
 
 
-def open_pack(path: str | Path) -> UnpackedModel:
-    """Open a packed model (zip or directory); relative paths in its config become absolute.
+    def file(self, name: str) -> Path | None:
+        """``root/name`` if the pack has it (e.g. ``vocoder.pth``), else ``None``."""
+        path = self.root / name
+        return path if path.is_file() else None
+
+
+def open_pack(path: str | Path, task: str = "asr") -> UnpackedModel:
+    """Open a packed ``task`` model (zip or directory); relative paths in its config become
+    absolute.
 
     Call ``cleanup()`` on the result when done (it removes the extracted files).
     """
@@ -137,13 +210,13 @@ def open_pack(path: str | Path) -> UnpackedModel:
         raise PackError(f"{path}: not a packed model (expected a .zip made by 'spikespeech pack')")
     tmp = tempfile.TemporaryDirectory(prefix="spikespeech-model-")
     try:
-        return _open(path, tmp)
+        return _open(path, tmp, task)
     except BaseException:
         tmp.cleanup()
         raise
 
 
-def _open(path: Path, tmp: tempfile.TemporaryDirectory) -> UnpackedModel:
+def _open(path: Path, tmp: tempfile.TemporaryDirectory, task: str) -> UnpackedModel:
     root = path
     if path.is_file():
         root = Path(tmp.name) / "model"
@@ -156,14 +229,15 @@ def _open(path: Path, tmp: tempfile.TemporaryDirectory) -> UnpackedModel:
     if missing:
         raise PackError(f"{path}: not a packed model (missing {', '.join(missing)})")
     meta = yaml.safe_load((root / "meta.yaml").read_text(encoding="utf-8")) or {}
-    if meta.get("task") != "asr":
-        raise PackError(f"{path}: packed model is for task {meta.get('task')!r}, not 'asr'")
+    if meta.get("task") != task:
+        raise PackError(f"{path}: packed model is for task {meta.get('task')!r}, not {task!r}")
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
         raise PackError(f"{path}: pack format {meta['format_version']} is newer than this spikespeech")
     args = yaml.safe_load((root / "config.yaml").read_text(encoding="utf-8"))
     args["token_list"] = str(root / "tokens.txt")
-    if (root / "feats_stats.npz").is_file():
-        args["normalize_conf"]["stats_file"] = str(root / "feats_stats.npz")
+    for key, name in _STATS[task]:
+        if (root / name).is_file():
+            args[key]["stats_file"] = str(root / name)
     if (root / "bpe.model").is_file():
         args["bpemodel"] = str(root / "bpe.model")
     resolved = Path(tmp.name) / "resolved_config.yaml"

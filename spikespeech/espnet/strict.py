@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 from espnet2.tasks.asr import ASRTask
+from espnet2.tasks.tts import TTSTask
 
 
 def load_state_dict_strict(model: torch.nn.Module, path: str | Path, device: str = "cpu") -> None:
@@ -47,3 +48,28 @@ class StrictASRTask(ASRTask):
         if model_file is not None:
             load_state_dict_strict(model, model_file, "cpu" if device == "mps" else device)
         return model, args
+
+
+class StrictTTSTask(TTSTask):
+    """``TTSTask`` with strict weights-only loading and our vocoders.
+
+    ``build_vocoder_from_file`` gives our fast torch Griffin-Lim when no vocoder file is
+    named (ESPnet's default is librosa's, several times slower), and loads our HiFi-GAN
+    (a ``spikespeech.bin.vocoder_train`` output dir) otherwise; either way the vocoder's
+    mel analysis is checked against the TTS model's ``feats_extract``.
+    """
+
+    @classmethod
+    def build_model_from_file(cls, config_file=None, model_file=None, device="cpu"):
+        model, args = super().build_model_from_file(config_file, None, device)
+        if model_file is not None:
+            load_state_dict_strict(model, model_file, "cpu" if device == "mps" else device)
+        return model, args
+
+    @classmethod
+    def build_vocoder_from_file(cls, vocoder_config_file=None, vocoder_file=None, model=None,
+                                device="cpu"):
+        from ..vocoder import load_vocoder, mel_spec_of_model
+
+        spec = None if vocoder_file is None else str(vocoder_file)
+        return load_vocoder(spec, mel_spec_of_model(model), config=vocoder_config_file).to(device)

@@ -1,8 +1,14 @@
-"""Energy stage of the ASR recipe: measured firing rates and theoretical energy on a test set.
+"""Energy stage of the recipes: measured firing rates and theoretical energy on a test set.
 
     python -m spikespeech.recipe.energy --asr_config exp/asr/config.yaml \\
         --model_file exp/asr/valid.acc.ave.pth --data_dir dump/raw/test \\
         --out exp/asr/decode/test/energy.json [--max_utts 50]
+    python -m spikespeech.recipe.energy --tts_config exp/tts/config.yaml \\
+        --model_file exp/tts/valid.loss.ave.pth --data_dir dump/raw/test --out energy.json
+
+TTS: the whole acoustic model (SpikeVoice's encoder, variance adaptor, decoder and postnet
+in their inference form; not the vocoder) synthesizes the mels of the first ``--max_utts``
+texts (the phoneme ``text`` of the data dir), metered the same way.
 
 Runs the trained model's encoder (frontend, normalisation, encoder; the spiking encoder in
 its inference form) on the first ``--max_utts`` utterances of a Kaldi data dir with the
@@ -59,12 +65,40 @@ def measure_test_set(asr_config: Path, model_file: Path, data_dir: Path, max_utt
             measured += 1
     if not measured:
         raise ValueError(f"{data_dir}: none of the first {len(utts)} utterances could be read")
-    report = meter.report()
+    return summarize(meter.report(), measured, {"audio_seconds": round(seconds, 3),
+                                                "encoder": type(model.encoder).__name__})
+
+
+def measure_tts(tts_config: Path, model_file: Path, data_dir: Path, max_utts: int) -> dict:
+    # isort: off
+    from ..espnet import StrictTTSTask  # first: ESPnet imports offline
+    from ..energy import EnergyMeter
+
+    # isort: on
+    model, args = StrictTTSTask.build_model_from_file(tts_config, model_file, "cpu")
+    model.eval()
+    acoustic = model.tts.model
+    acoustic.reparameterize()
+    texts = _read_table(data_dir / "text")
+    if not texts:
+        raise ValueError(f"{data_dir}/text: no utterances")
+    utts = sorted(texts)[:max_utts]
+    preprocess = StrictTTSTask.build_preprocess_fn(args, False)
+    meter = EnergyMeter(acoustic)
+    frames = 0
+    with torch.no_grad(), meter:
+        for utt in utts:
+            tokens = torch.from_numpy(preprocess(utt, {"text": texts[utt]})["text"])
+            frames += int(acoustic.infer(tokens)["mel"].shape[0])
+    return summarize(meter.report(), len(utts), {"mel_frames": frames, "model": type(acoustic).__name__})
+
+
+def summarize(report, measured: int, extra: dict) -> dict:
+    """The recipe's energy.json fields from a meter report over ``measured`` utterances."""
     total = report.to_dict()["total"]
     return {
         "utterances": measured,
-        "audio_seconds": round(seconds, 3),
-        "encoder": type(model.encoder).__name__,
+        **extra,
         "firing_rate": total["firing_rate"] if report.neurons else None,
         "macs": total["macs"],
         "acs": total["acs"],
@@ -79,13 +113,16 @@ def measure_test_set(asr_config: Path, model_file: Path, data_dir: Path, max_utt
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m spikespeech.recipe.energy",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("--asr_config", type=Path, required=True)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--asr_config", type=Path, help="ESPnet ASR config (encoder energy)")
+    kind.add_argument("--tts_config", type=Path, help="ESPnet TTS config (acoustic model energy)")
     p.add_argument("--model_file", type=Path, required=True)
     p.add_argument("--data_dir", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True, help="energy.json to write")
     p.add_argument("--max_utts", type=int, default=50)
     args = p.parse_args(argv)
-    for path in (args.asr_config, args.model_file, args.data_dir):
+    config = args.asr_config or args.tts_config
+    for path in (config, args.model_file, args.data_dir):
         if not path.exists():
             print(f"energy: error: {path}: not found", file=sys.stderr)
             return 2
@@ -93,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"energy: error: --max_utts must be >= 1 (got {args.max_utts})", file=sys.stderr)
         return 2
     try:
-        result = measure_test_set(args.asr_config, args.model_file, args.data_dir, args.max_utts)
+        measure = measure_test_set if args.asr_config else measure_tts
+        result = measure(config, args.model_file, args.data_dir, args.max_utts)
     except ValueError as exc:
         print(f"energy: error: {exc}", file=sys.stderr)
         return 2

@@ -1,10 +1,12 @@
-"""Describe a trained ASR experiment for RESULTS.md: ``model_info.json`` in the exp dir.
+"""Describe a trained ASR or TTS experiment for RESULTS.md: ``model_info.json`` in the exp dir.
 
     python -m spikespeech.recipe.model_info --exp exp/asr_x --train_seconds 812 \\
         --out exp/asr_x/model_info.json
 
-Fields: ``name`` (the exp dir's name), ``encoder`` (the config's encoder type), ``parameters``
-and ``encoder_parameters`` (counted on the model built from ``config.yaml``), ``epochs``
+Fields: ``name`` (the exp dir's name), ``encoder`` (the config's encoder type; for TTS the
+``tts`` type and its backbone), ``parameters`` and ``encoder_parameters`` (counted on the
+model built from ``config.yaml``; TTS: the acoustic model without its training-only
+aligner, and its phoneme encoder), ``epochs``
 (the last saved epoch), ``train_seconds`` (wall time of the training stage's last run).
 """
 
@@ -22,22 +24,39 @@ from ..data.kaldi import _atomic_write
 
 
 def describe(exp: Path, train_seconds: float | None) -> dict:
+    config = exp / "config.yaml"
+    if not config.is_file():
+        raise ValueError(f"{config}: not found (has the experiment been trained?)")
+    conf = yaml.safe_load(config.read_text()) or {}
+    info = _describe_tts(config, conf) if "tts" in conf else _describe_asr(config, conf)
+    return {"name": exp.name, **info, "epochs": _last_epoch(exp), "train_seconds": train_seconds}
+
+
+def _describe_asr(config: Path, conf: dict) -> dict:
     # isort: off
     from ..espnet import StrictASRTask  # first: ESPnet imports offline
 
     # isort: on
-    config = exp / "config.yaml"
-    if not config.is_file():
-        raise ValueError(f"{config}: not found (has the experiment been trained?)")
     model, _ = StrictASRTask.build_model_from_file(config, None, "cpu")
-    conf = yaml.safe_load(config.read_text()) or {}
     return {
-        "name": exp.name,
         "encoder": conf.get("encoder"),
         "parameters": sum(p.numel() for p in model.parameters()),
         "encoder_parameters": sum(p.numel() for p in model.encoder.parameters()),
-        "epochs": _last_epoch(exp),
-        "train_seconds": train_seconds,
+    }
+
+
+def _describe_tts(config: Path, conf: dict) -> dict:
+    # isort: off
+    from ..espnet import StrictTTSTask  # first: ESPnet imports offline
+
+    # isort: on
+    model, _ = StrictTTSTask.build_model_from_file(config, None, "cpu")
+    acoustic = model.tts.model
+    backbone = (conf.get("tts_conf") or {}).get("backbone", "spiking")
+    return {
+        "encoder": f"{conf['tts']} ({backbone})",
+        "parameters": acoustic.num_parameters(exclude_aligner=True),
+        "encoder_parameters": sum(p.numel() for p in acoustic.encoder.parameters()),
     }
 
 

@@ -1,9 +1,10 @@
-"""Results stage of the ASR recipe: one RESULTS.md comparing experiments (spiking and ANN).
+"""Results stage of the recipes: one RESULTS.md comparing experiments (spiking and ANN).
 
     python -m spikespeech.recipe.results --out RESULTS.md EXP_DIR [EXP_DIR ...]
 
 For each experiment dir it reads every ``EXP_DIR/decode*/<test_set>/score/scores.json``
-(written by :mod:`spikespeech.recipe.score`), and when present ``EXP_DIR/model_info.json``
+(written by :mod:`spikespeech.recipe.score` for ASR, :mod:`spikespeech.recipe.tts_score`
+for TTS), and when present ``EXP_DIR/model_info.json``
 (:mod:`spikespeech.recipe.model_info`: ``name``, ``encoder``, ``parameters``, ``epochs``,
 ``train_seconds``) and ``EXP_DIR/decode*/<test_set>/energy.json``
 (:mod:`spikespeech.recipe.energy`: ``firing_rate``, ``energy_uj_per_utt``,
@@ -11,9 +12,10 @@ For each experiment dir it reads every ``EXP_DIR/decode*/<test_set>/score/scores
 
 RESULTS.md is regenerated whole on each run (written atomically): a header (date, host,
 command), a table of the models, then one table per test set with a row per experiment and
-decode dir: WER and CER (%), the word-level substitution, deletion, insertion and sentence
-error rates (% of reference words / sentences), and the encoder's energy per utterance next
-to the same-shape ANN's, so spiking and ANN models sit side by side.
+decode dir: ASR — WER and CER (%), the word-level substitution, deletion, insertion and
+sentence error rates (% of reference words / sentences); TTS — MCD, F0 RMSE, V/UV error and
+the recognizer's WER on synthesized vs real speech; then the model's energy per utterance
+next to the same-shape ANN's, so spiking and ANN models sit side by side.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ ENERGY_UJ = {  # key -> factor to microjoules
 }
 
 
+ASR_NOTE = ("- WER: whitespace-separated words, CER: all characters except whitespace; case and "
+            "punctuation as in the transcripts (nothing normalised). WER, CER, Sub, Del, Ins in % of "
+            "reference words (CER: of characters); S.Err in % of sentences.")
+TTS_NOTE = ("- TTS (definitions in each score/scores.json): MCD in dB over DTW-aligned WORLD "
+            "mel-cepstra (order 24, no c0, silence kept); F0 RMSE over frames voiced in both; ASR-WER "
+            "of an independent recognizer on the synthesized (syn) and the real (ref) speech of the "
+            "same sentences, in %.")
+
+
 class ResultsError(ValueError):
     """Results cannot be gathered (message names the file or dir and the problem)."""
 
@@ -60,6 +71,10 @@ class Row:
     scores: dict
     info: dict = field(default_factory=dict)
     energy: dict = field(default_factory=dict)
+
+    @property
+    def is_tts(self) -> bool:
+        return "mcd_db" in self.scores
 
 
 def _load_json(path: Path) -> dict:
@@ -110,8 +125,10 @@ def collect(exp_dirs: list[Path]) -> list[Row]:
         model = str(info.get("name") or exp_dir.name)
         for path in sorted(exp_dir.glob("decode*/*/score/scores.json")):
             scores = _load_json(path)
-            if not isinstance(scores.get("word"), dict) or "wer" not in scores:
-                raise ResultsError(f"{path}: not a scores.json written by spikespeech.recipe.score")
+            asr = isinstance(scores.get("word"), dict) and "wer" in scores
+            if not asr and "mcd_db" not in scores:
+                raise ResultsError(f"{path}: not a scores.json written by spikespeech.recipe.score "
+                                   "or tts_score")
             set_dir = path.parent.parent
             rows.append(Row(model, exp_dir, set_dir.parent.name, set_dir.name, scores, info,
                             read_energy(set_dir)))
@@ -186,6 +203,25 @@ def test_set_table(rows: list[Row]) -> str:
     return _table(header, body)
 
 
+def tts_test_set_table(rows: list[Row]) -> str:
+    """One line per TTS experiment and decode dir on a test set."""
+    body = []
+    for r in rows:
+        sc, e = r.scores, r.energy
+        body.append([
+            r.model, r.decode, _params(r.info.get("parameters")), _num(sc.get("n_scored"), "d"),
+            _num(sc.get("mcd_db"), ".2f"), _num(sc.get("f0_rmse_hz"), ".1f"),
+            _num(sc.get("f0_rmse_cents"), ".0f"), _pct(sc.get("vuv_error")),
+            _pct(sc.get("asr_wer_syn")), _pct(sc.get("asr_wer_ref")), _num(sc.get("asr_wer_ratio"), ".2f"),
+            _num(e.get("firing_rate"), ".3f"), _energy(e.get("energy_uj")), _energy(e.get("ann_energy_uj")),
+            _num(e.get("ratio"), ".2f"),
+        ])
+    header = ["Model", "Decode", "Params", "Utts", "MCD dB", "F0 RMSE Hz", "F0 RMSE cents", "V/UV err",
+              "ASR-WER syn", "ASR-WER ref", "syn÷ref", "Firing rate", "Energy/utt", "ANN energy/utt",
+              "ANN÷model"]
+    return _table(header, body)
+
+
 def render(rows: list[Row], command: str, now: datetime.datetime | None = None) -> str:
     """The whole RESULTS.md text."""
     now = now or datetime.datetime.now().astimezone()
@@ -194,16 +230,19 @@ def render(rows: list[Row], command: str, now: datetime.datetime | None = None) 
         f"- date: {now.isoformat(timespec='seconds')}",
         f"- host: {platform.node() or '-'} ({platform.platform()}, Python {platform.python_version()})",
         f"- command: `{command}`",
-        "- WER: whitespace-separated words, CER: all characters except whitespace; case and punctuation "
-        "as in the transcripts (nothing normalised). WER, CER, Sub, Del, Ins in % of reference words "
-        "(CER: of characters); S.Err in % of sentences.",
-        "- Energy (from energy.json): theoretical encoder energy per utterance; ANN energy/utt is the "
-        "same-shape ANN's; ANN÷model is how many times less energy the model uses (1.00 for an ANN).\n",
+        *([ASR_NOTE] if any(not r.is_tts for r in rows) else []),
+        *([TTS_NOTE] if any(r.is_tts for r in rows) else []),
+        "- Energy (from energy.json): theoretical energy per utterance (ASR: the encoder; TTS: the "
+        "acoustic model, no vocoder); ANN energy/utt is the same-shape ANN's; ANN÷model is how many "
+        "times less energy the model uses (1.00 for an ANN).\n",
         "## Models\n",
         models_table(rows),
     ]
     for test_set in sorted({r.test_set for r in rows}):
-        parts += [f"## {test_set}\n", test_set_table([r for r in rows if r.test_set == test_set])]
+        for tts in (False, True):
+            subset = [r for r in rows if r.test_set == test_set and r.is_tts == tts]
+            if subset:
+                parts += [f"## {test_set}\n", (tts_test_set_table if tts else test_set_table)(subset)]
     return "\n".join(parts)
 
 

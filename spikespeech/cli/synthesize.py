@@ -1,0 +1,154 @@
+"""``spikespeech synthesize``: text to speech with a packed SpikeVoice model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .argtypes import positive_float, positive_int
+
+HELP = "synthesize speech from text with a packed spiking TTS model"
+DESCRIPTION = (
+    "Synthesize TEXT (or each line of --text-file, or of stdin when neither is given) into "
+    "-o OUTPUT. An OUTPUT ending in .wav receives one file (several lines are joined with a "
+    "short pause); any other OUTPUT is a directory that receives one numbered file per line "
+    "(0001.wav, …). Files are written atomically. Text is normalised (numbers, dates, "
+    "currency, abbreviations) and phonemised offline; long texts are split at sentence "
+    "boundaries. A line that cannot be spoken is reported on stderr and the others are still "
+    "synthesized; the exit code is then 1."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("text", nargs="?", help="text to speak (default: --text-file or stdin)")
+    p.add_argument("-o", "--output", required=True, help="output .wav file, or a directory")
+    p.add_argument("--text-file", help="one utterance per line ('-' for stdin)")
+    p.add_argument("--model", help="packed TTS model (.zip or directory from 'spikespeech pack')")
+    p.add_argument("--vocoder", help="'griffin_lim', or a HiFi-GAN dir from spikespeech.bin."
+                   "vocoder_train (default: the pack's vocoder, else Griffin-Lim)")
+    p.add_argument("--speed", type=positive_float, default=1.0, help="speaking rate, >1 faster (default 1)")
+    p.add_argument("--speaker", help="speaker name or id (multi-speaker models)")
+    p.add_argument("--sample-rate", type=positive_int, help="resample the output to this rate")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--energy", action="store_true",
+                   help="print the acoustic model's firing rate and energy vs its ANN per utterance")
+    p.add_argument("-v", "--verbose", action="store_true", help="print duration and RTF per utterance")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .main import CLIError
+
+    if args.model is None:
+        raise CLIError("no --model given: pass a packed TTS model made by 'spikespeech pack' "
+                       "(no default model is shipped yet)")
+    lines = _read_lines(args, CLIError)
+    output = Path(args.output)
+    single_file = output.suffix.lower() == ".wav"
+    if not single_file and output.exists() and not output.is_dir():
+        raise CLIError(f"{output}: exists and is not a directory (use a .wav name for one file)")
+
+    from ..audio import resample
+    from ..espnet.packing import PackError
+    from ..espnet.synthesizer import Synthesizer
+
+    try:
+        synthesizer = Synthesizer(args.model, device=args.device, vocoder=args.vocoder)
+    except PackError as exc:
+        raise CLIError(str(exc)) from None
+    with synthesizer:
+        try:
+            synthesizer.speaker_id(args.speaker)  # a bad --speaker fails before any work
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        rate = args.sample_rate or synthesizer.sample_rate
+        failed, done = 0, []
+        for number, line in lines:
+            where = f"line {number}" if len(lines) > 1 or args.text_file else "text"
+            try:
+                result = synthesizer.synthesize(line, speed=args.speed, speaker=args.speaker,
+                                                energy=args.energy)
+            except ValueError as exc:
+                _error(f"{where}: {exc}")
+                failed += 1
+                continue
+            wav = result.wav if rate == result.sample_rate else resample(result.wav, result.sample_rate, rate)
+            if not single_file:
+                path = output / f"{number:04d}.wav"
+                _write(path, wav, rate)
+            done.append(wav)
+            if args.verbose or args.energy:
+                _report(where, result, args)
+        if single_file and done:
+            _write(output, _join(done, rate), rate)
+        elif single_file:
+            _error(f"{output}: not written (no line could be synthesized)")
+    return 1 if failed else 0
+
+
+def _read_lines(args, CLIError) -> list[tuple[int, str]]:
+    if args.text is not None and args.text_file is not None:
+        raise CLIError("give TEXT or --text-file, not both")
+    if args.text is not None:
+        return [(1, args.text)]
+    if args.text_file in (None, "-"):
+        if sys.stdin.isatty() and args.text_file is None:
+            raise CLIError("no text: give TEXT, --text-file F, or pipe text on stdin")
+        content = sys.stdin.read()
+    else:
+        try:
+            content = Path(args.text_file).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CLIError(f"{args.text_file}: no such file") from None
+        except UnicodeDecodeError:
+            raise CLIError(f"{args.text_file}: not UTF-8 text") from None
+    lines = [(i, line.strip()) for i, line in enumerate(content.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise CLIError(f"{args.text_file or 'stdin'}: no text (empty input)")
+    return lines
+
+
+def _join(wavs, rate: int):
+    import numpy as np
+
+    from ..espnet.synthesizer import SENTENCE_PAUSE_S
+
+    pause = np.zeros(int(2 * SENTENCE_PAUSE_S * rate), dtype=np.float32)
+    pieces = [piece for wav in wavs for piece in (pause, wav)][1:]
+    return np.concatenate(pieces)
+
+
+def _write(path: Path, wav, rate: int) -> None:
+    """Write ``path`` atomically: a temporary sibling renamed into place."""
+    import os
+    import tempfile
+
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".wav")
+    os.close(fd)
+    try:
+        sf.write(tmp, wav, rate, subtype="PCM_16")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _report(where: str, result, args) -> None:
+    record = {"input": where, "duration_s": round(result.duration_s, 3),
+              "synth_s": round(result.synth_s, 3), "rtf": round(result.rtf, 4),
+              "sentences": result.sentences}
+    if result.energy is not None:
+        report = result.energy
+        record["energy"] = {"scope": "acoustic model", "firing_rate": report.firing_rate,
+                            "energy_uj": report.energy_pj / 1e6,
+                            "ann_energy_uj": report.ann_energy_pj / 1e6,
+                            "ann_to_snn_ratio": report.ann_to_snn_ratio}
+    print(json.dumps(record), file=sys.stderr, flush=True)
+
+
+def _error(message: str) -> None:
+    print(f"spikespeech synthesize: error: {message}", file=sys.stderr, flush=True)

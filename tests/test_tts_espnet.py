@@ -1,0 +1,201 @@
+"""SpikeVoice inside ESPnet: registry, TTSTask model building, training loss, strict loading,
+TTS packs and ``spikespeech synthesize`` (on an untrained tiny model; the recipe test trains)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import yaml
+
+# isort: off
+import spikespeech.espnet  # noqa: F401  (registers our classes, imports ESPnet offline)
+from espnet2.tasks.tts import TTSTask, tts_choices
+
+# isort: on
+from _helpers import shared_data
+
+from spikespeech.cli.main import main as cli_main
+from spikespeech.espnet import ESPnetSpikeVoice, StrictTTSTask
+from spikespeech.espnet.packing import PackError, open_pack, pack_tts_model
+from spikespeech.text import Frontend
+
+ROOT = Path(__file__).resolve().parents[1]
+FS = 22050
+MEL = {"fs": FS, "n_fft": 1024, "hop_length": 256, "win_length": 1024, "n_mels": 80, "fmin": 80,
+       "fmax": 7600}
+
+
+def _tiny_tts_conf() -> dict:
+    conf = yaml.safe_load((ROOT / "spikespeech/conf/tts/small.yaml").read_text())
+    for stack in ("encoder", "decoder"):
+        conf[stack] = dict(conf[stack], layers=1, d_model=32, ffn_dim=64)
+    conf["postnet"] = dict(conf["postnet"], layers=2, channels=32)
+    for name in ("duration", "pitch", "energy"):
+        conf["variance"][name] = dict(conf["variance"][name], channels=32)
+    return conf
+
+
+def _token_list() -> list[str]:
+    return ["<blank>", "<unk>", *Frontend("en").symbols(), "<sos/eos>"]
+
+
+def _args(tmp_path: Path, normalize: bool = False, **tts_conf) -> argparse.Namespace:
+    config = {
+        "token_list": _token_list(), "token_type": "phn", "g2p": "none", "cleaner": "none",
+        "feats_extract": "fbank", "feats_extract_conf": MEL,
+        "pitch_extract": "dio", "pitch_extract_conf": {
+            "fs": FS, "n_fft": 1024, "hop_length": 256, "f0max": 400, "f0min": 80,
+            "reduction_factor": 1, "use_token_averaged_f0": False},
+        "energy_extract": "energy", "energy_extract_conf": {
+            "fs": FS, "n_fft": 1024, "hop_length": 256, "win_length": 1024, "reduction_factor": 1,
+            "use_token_averaged_energy": False},
+        "normalize": None, "pitch_normalize": None, "energy_normalize": None,
+        "tts": "spikevoice", "tts_conf": {**_tiny_tts_conf(), **tts_conf},
+    }
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    parser = TTSTask.get_parser()
+    args = parser.parse_args(["--config", str(path), "--output_dir", str(tmp_path / "exp")])
+    return args
+
+
+def _clip(n: int = 0) -> np.ndarray:
+    wavs = sorted((shared_data("ljspeech_subset") / "wavs").glob("*.wav"))
+    audio, rate = sf.read(wavs[n], dtype="float32")
+    assert rate == FS
+    return audio
+
+
+def test_spikevoice_is_registered():
+    assert tts_choices.get_class("spikevoice") is ESPnetSpikeVoice
+
+
+def test_ttstask_builds_and_trains_one_step(tmp_path):
+    model = TTSTask.build_model(_args(tmp_path))
+    assert isinstance(model.tts, ESPnetSpikeVoice)
+    frontend = Frontend("en")
+    ids = {t: i for i, t in enumerate(_token_list())}
+    texts = ["printing in the only sense", "with which we are at present concerned"]
+    tokens = [torch.tensor([ids[t] for t in frontend(x)]) for x in texts]
+    speech = [torch.from_numpy(_clip(i)[: FS * 2]) for i in range(2)]
+    batch = {
+        "text": torch.nn.utils.rnn.pad_sequence(tokens, batch_first=True),
+        "text_lengths": torch.tensor([len(t) for t in tokens]),
+        "speech": torch.nn.utils.rnn.pad_sequence(speech, batch_first=True),
+        "speech_lengths": torch.tensor([len(s) for s in speech]),
+    }
+    optim = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    loss, stats, weight = model(**batch)
+    assert torch.isfinite(loss) and int(weight) == 2
+    for name in ("mel_l1", "postnet_l1", "duration_mse", "pitch_mse", "energy_mse", "forward_sum"):
+        assert name in stats and torch.isfinite(stats[name])
+    loss.backward()
+    optim.step()
+    model.eval()
+    out = model.inference(text=tokens[0], use_teacher_forcing=False)
+    assert out["feat_gen"].shape[1] == 80 and out["feat_gen"].shape[0] >= 1
+    assert out["duration"].shape == tokens[0].shape
+    # ESPnet's speed_control_alpha (> 1 slower) reaches the model as speed = 1 / alpha
+    seen = {}
+    real_infer = model.tts.model.infer
+
+    def spy(tokens, speed=1.0, **kwargs):
+        seen["speed"] = speed
+        return real_infer(tokens, speed=speed, **kwargs)
+
+    model.tts.model.infer = spy
+    model.inference(text=tokens[0], use_teacher_forcing=False, alpha=2.0)
+    assert seen["speed"] == pytest.approx(0.5)
+
+
+def test_multi_speaker_options_reach_the_model(tmp_path):
+    model = TTSTask.build_model(_args(tmp_path, spks=3))
+    assert model.tts.spks == 3 and model.tts.model.config.num_speakers == 3
+
+
+def test_unknown_tts_conf_key_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="tts_conf: unknown key"):
+        TTSTask.build_model(_args(tmp_path, no_such_option=1))
+
+
+@pytest.fixture(scope="module")
+def packed_tiny_model(tmp_path_factory):
+    """An untrained tiny SpikeVoice saved as ESPnet writes a trained one, then packed."""
+    tmp = tmp_path_factory.mktemp("tts_pack")
+    torch.manual_seed(0)
+    args = _args(tmp)
+    model = TTSTask.build_model(args)
+    exp = tmp / "exp"
+    exp.mkdir(exist_ok=True)
+    torch.save(model.state_dict(), exp / "model.pth")
+    with (exp / "config.yaml").open("w", encoding="utf-8") as f:
+        yaml.safe_dump(vars(args), f)
+    return pack_tts_model(exp / "config.yaml", exp / "model.pth", tmp / "tts.zip", language="en")
+
+
+def test_pack_round_trip_and_strict_loading(packed_tiny_model, tmp_path):
+    unpacked = open_pack(packed_tiny_model, task="tts")
+    try:
+        assert unpacked.meta["task"] == "tts" and unpacked.meta["language"] == "en"
+        assert unpacked.sample_rate == FS and unpacked.meta["vocoder"] == "griffin_lim"
+        model, _ = StrictTTSTask.build_model_from_file(unpacked.config, unpacked.model)
+        broken = {k: v for k, v in torch.load(unpacked.model).items() if "postnet" not in k}
+        torch.save(broken, tmp_path / "broken.pth")
+        with pytest.raises(ValueError, match="missing keys"):
+            StrictTTSTask.build_model_from_file(unpacked.config, tmp_path / "broken.pth")
+    finally:
+        unpacked.cleanup()
+    with pytest.raises(PackError, match="not 'asr'"):
+        open_pack(packed_tiny_model, task="asr")
+
+
+def test_synthesize_cli_writes_wavs(packed_tiny_model, tmp_path, capsys):
+    out = tmp_path / "hello.wav"
+    assert cli_main(["synthesize", "Hello world. It costs $3.", "--model", str(packed_tiny_model),
+                     "-o", str(out), "--verbose", "--energy"]) == 0
+    audio, rate = sf.read(out)
+    assert rate == FS and len(audio) > 0 and np.isfinite(audio).all()
+    report = capsys.readouterr().err
+    assert '"rtf"' in report and '"ann_to_snn_ratio"' in report
+    assert [p.name for p in tmp_path.iterdir()] == ["hello.wav"]  # no temporary files left
+
+    lines = tmp_path / "lines.txt"
+    lines.write_text("First line.\n\n😀😀\nSecond line, slower.\n", encoding="utf-8")
+    outdir = tmp_path / "numbered"
+    assert cli_main(["synthesize", "--text-file", str(lines), "--model", str(packed_tiny_model),
+                     "-o", str(outdir), "--sample-rate", "16000"]) == 1  # the emoji line fails
+    err = capsys.readouterr().err
+    assert "line 3" in err and "nothing to say" in err
+    assert sorted(p.name for p in outdir.iterdir()) == ["0001.wav", "0004.wav"]
+    assert sf.info(outdir / "0004.wav").samplerate == 16000
+
+
+def test_synthesize_cli_errors(packed_tiny_model, tmp_path, capsys):
+    assert cli_main(["synthesize", "hi", "-o", str(tmp_path / "x.wav")]) == 2
+    assert "no --model" in capsys.readouterr().err
+    assert cli_main(["synthesize", "hi", "--model", str(tmp_path / "none.zip"),
+                     "-o", str(tmp_path / "x.wav")]) == 2
+    assert "model not found" in capsys.readouterr().err
+    assert cli_main(["synthesize", "hi", "--model", str(packed_tiny_model), "--speaker", "bob",
+                     "-o", str(tmp_path / "x.wav")]) == 2
+    assert "single speaker" in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_synthesize_reads_stdin(packed_tiny_model, tmp_path):
+    out = tmp_path / "stdin.wav"
+    proc = subprocess.run(
+        [sys.executable, "-m", "spikespeech.cli.main", "synthesize", "--model", str(packed_tiny_model),
+         "-o", str(out)], input="Text from a pipe.\n", text=True, capture_output=True, cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sf.info(out).samplerate == FS and sf.info(out).frames > 0
