@@ -296,6 +296,7 @@ stage_9() {
         n=$(wc -l < "$dumpdir/raw/$s/wav.scp")
         (( n < inference_nj )) && njobs=$n || njobs=$inference_nj
         split -n "l/$njobs" -d -a 3 "$dumpdir/raw/$s/wav.scp" "$dir/split/keys."
+        find "$dir/split" -name 'keys.*' -empty -delete  # split -n l/N may leave a chunk empty
         pids=()
         for i in "$dir"/split/keys.*; do
             # shellcheck disable=SC2086

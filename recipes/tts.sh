@@ -99,7 +99,14 @@ data_sets="$train_set $valid_set $test_sets"
 token_dir=data/token_list/phn_$language
 tts_tag=${tts_tag:-$(basename "${tts_config%.*}")}
 tts_exp=$expdir/tts_$tts_tag
-tts_stats_dir=$expdir/stats/tts_phn_${language}_fs${fs}_$(config_sum "$tts_config" | cut -c1-8)
+# collect_stats depends only on the feature extraction and the tokens: shared by configs
+# whose extractors match (e.g. a spiking model and its ANN twin)
+feats_tag=$("$python" -c '
+import hashlib, json, sys, yaml
+c = yaml.safe_load(open(sys.argv[1])) or {}
+key = {k: c.get(k) for k in sorted(c) if k.split("_")[0] in ("feats", "pitch", "energy")}
+print(hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8])' "$tts_config")
+tts_stats_dir=$expdir/stats/tts_phn_${language}_fs${fs}_${feats_tag}
 if [ -n "$vocoder_config" ]; then
     vocoder_tag=${vocoder_tag:-$(basename "${vocoder_config%.*}")}
     vocoder_dir=$expdir/vocoder_$vocoder_tag
@@ -125,7 +132,7 @@ stage_key() {
         2) echo "sets=$data_sets fs=$fs format=$audio_format" ;;
         3) echo "min=$min_wav_duration max=$max_wav_duration" ;;
         4) echo "language=$language sid=$use_sid" ;;
-        5) echo "config=$(config_sum "$tts_config") train=$train_set" ;;
+        5) echo "feats=$feats_tag train=$train_set sid=$use_sid" ;;
         6) echo "tts=$(config_sum "$tts_config") args=$tts_args language=$language sid=$use_sid" ;;
         7) echo "vocoder=$(config_sum "$vocoder_config") args=$vocoder_args train=$train_set" ;;
         8|9) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args model=$inference_model vocoder=$vocoder_dir asr=$score_asr" ;;
@@ -282,6 +289,7 @@ stage_8() {
         n=$(wc -l < "$dumpdir/raw/$s/text")
         (( n < inference_nj )) && njobs=$n || njobs=$inference_nj
         split -n "l/$njobs" -d -a 3 "$dumpdir/raw/$s/text" "$dir/split/keys."
+        find "$dir/split" -name 'keys.*' -empty -delete  # split -n l/N may leave a chunk empty
         pids=()
         for i in "$dir"/split/keys.*; do
             # shellcheck disable=SC2086

@@ -21,10 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "spikespeech" / "conf" / "asr" / "tiny.yaml"
 
 
-def recipe_copy(tmp_path: Path, corpus: str) -> Path:
-    """``tmp_path/egs/<corpus>/asr1``: the recipe's files, beside a link to ``recipes/``."""
-    dest = tmp_path / "egs" / corpus / "asr1"
-    shutil.copytree(REPO / "egs" / corpus / "asr1", dest, symlinks=False,
+def recipe_copy(tmp_path: Path, corpus: str, task: str = "asr1") -> Path:
+    """``tmp_path/egs/<corpus>/<task>``: the recipe's files, beside a link to ``recipes/``."""
+    dest = tmp_path / "egs" / corpus / task
+    shutil.copytree(REPO / "egs" / corpus / task, dest, symlinks=False,
                     ignore=shutil.ignore_patterns("data", "dump", "exp", "downloads"))
     (tmp_path / "recipes").symlink_to(REPO / "recipes")
     return dest

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from functools import partial
 
 from .. import __version__
 from . import energy, pack, synthesize, transcribe
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # ESPnet's own deprecation notices are not actionable for our users
     warnings.filterwarnings("ignore", category=FutureWarning, module="espnet")
+    warnings.showwarning = partial(_show_warning, args.command)
     if args.command is None:
         parser.print_help()
         return 2
@@ -54,5 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _show_warning(command, message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line (``spikespeech CMD: warning: ...``), not Python's two-line form."""
+    if issubclass(category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)):
+        return  # library internals: nothing a user can act on
+    print(f"spikespeech {command}: warning: {message}", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m spikespeech.cli.main` (the recipes' stage 10): this module runs as __main__,
+    # and the sub-commands' `from .main import CLIError` imports it again as spikespeech.cli.main;
+    # run that copy's main, so that its `except CLIError` catches what they raise
+    from spikespeech.cli.main import main as _main
+
+    sys.exit(_main())

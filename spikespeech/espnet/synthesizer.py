@@ -54,13 +54,13 @@ class Synthesizer:
                  max_sentence_chars: int = 300) -> None:
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
+        self.max_sentence_chars = max_sentence_chars
         self.pack = open_pack(model, task="tts")
         try:
             self._load(model, device, vocoder)
         except BaseException:
             self.pack.cleanup()
             raise
-        self.max_sentence_chars = max_sentence_chars
 
     def _load(self, model, device: str, vocoder: str | None) -> None:
         from ..bin.tts_inference import Text2Speech  # strict loader, our classes registered
@@ -85,6 +85,13 @@ class Synthesizer:
         self.speakers = _read_spk2sid(self.pack.file("spk2sid"))
         if self.text2speech.use_sids and not self.speakers:
             raise PackError(f"{model}: multi-speaker model without a spk2sid table")
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        # the first call pays one-off allocation/dispatch costs; keep them out of RTFs
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.synthesize("a" if self.frontend.language == "en" else "啊", speaker=None)
 
     @property
     def card(self) -> str | None:
@@ -122,8 +129,9 @@ class Synthesizer:
         for sentence in split_sentences(text, max_chars=self.max_sentence_chars):
             try:
                 tokens = self.frontend(sentence)
-            except FrontendError:
-                continue  # e.g. a sentence of symbols only; the whole text is checked below
+            except FrontendError as exc:  # e.g. a sentence of symbols only
+                warnings.warn(f"skipped a sentence: {exc}", stacklevel=2)
+                continue  # the whole text is checked below
             unknown = sorted({t for t in tokens if t not in self.tokens})
             if unknown:
                 warnings.warn(f"dropped phonemes the model was not trained on: {' '.join(unknown)}",

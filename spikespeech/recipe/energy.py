@@ -8,7 +8,8 @@
 
 TTS: the whole acoustic model (SpikeVoice's encoder, variance adaptor, decoder and postnet
 in their inference form; not the vocoder) synthesizes the mels of the first ``--max_utts``
-texts (the phoneme ``text`` of the data dir), metered the same way.
+texts (the phoneme ``text`` of the data dir; a multi-speaker model takes each utterance's
+speaker id from its ``utt2sid``), metered the same way.
 
 Runs the trained model's encoder (frontend, normalisation, encoder; the spiking encoder in
 its inference form) on the first ``--max_utts`` utterances of a Kaldi data dir with the
@@ -83,13 +84,19 @@ def measure_tts(tts_config: Path, model_file: Path, data_dir: Path, max_utts: in
     if not texts:
         raise ValueError(f"{data_dir}/text: no utterances")
     utts = sorted(texts)[:max_utts]
+    # a multi-speaker model (recipe --use_sid true) needs each utterance's speaker id, as decoding
+    sids = _read_table(data_dir / "utt2sid") if acoustic.config.num_speakers else {}
+    missing = [utt for utt in utts if sids and utt not in sids]
+    if missing:
+        raise ValueError(f"{data_dir}/utt2sid: no speaker id for {missing[0]}")
     preprocess = StrictTTSTask.build_preprocess_fn(args, False)
     meter = EnergyMeter(acoustic)
     frames = 0
     with torch.no_grad(), meter:
         for utt in utts:
             tokens = torch.from_numpy(preprocess(utt, {"text": texts[utt]})["text"])
-            frames += int(acoustic.infer(tokens)["mel"].shape[0])
+            speaker = int(sids[utt]) if sids else None
+            frames += int(acoustic.infer(tokens, speaker_id=speaker)["mel"].shape[0])
     return summarize(meter.report(), len(utts), {"mel_frames": frames, "model": type(acoustic).__name__})
 
 
