@@ -77,12 +77,8 @@ parse_options "$@"
 
 # ---- derived settings -------------------------------------------------------------------------
 setup_python
-[ -n "$train_set" ] || die "--train_set is required"
-[ -n "$valid_set" ] || die "--valid_set is required"
-[ -n "$test_sets" ] || die "--test_sets is required"
-[ -n "$asr_config" ] || die "--asr_config is required"
-[ -f "$asr_config" ] || die "--asr_config $asr_config: no such file"
-[ -z "$inference_config" ] || [ -f "$inference_config" ] || die "--inference_config $inference_config: no such file"
+require_options train_set valid_set test_sets asr_config
+require_files asr_config inference_config
 case "$token_type" in char|word|bpe) ;; *) die "--token_type must be char, word or bpe (got $token_type)" ;; esac
 require_bool redo "$redo"
 if [ "$use_lm" = true ] && { [ -z "$lm_config" ] || [ ! -f "$lm_config" ]; }; then
@@ -154,23 +150,9 @@ declare -A stage_names=(
 )
 
 # ---- stages -------------------------------------------------------------------------------------
-stage_1() {
-    [ -x local/data.sh ] || [ -f local/data.sh ] || { echo "local/data.sh: not found in $(pwd)" >&2; return 1; }
-    # shellcheck disable=SC2086
-    bash local/data.sh $local_data_opts
-    local s
-    for s in $data_sets; do
-        py -m spikespeech.data.datadir validate "data/$s"
-    done
-}
+stage_1() { stage_data; }
 
-stage_2() {
-    local s
-    for s in $data_sets; do
-        py -m spikespeech.recipe.dump --fs "$fs" --nj "$nj" --audio_format "$audio_format" \
-            "data/$s" "$dumpdir/raw/org/$s"
-    done
-}
+stage_2() { stage_dump; }
 
 stage_3() {
     if [ -z "$speed_perturb_factors" ]; then

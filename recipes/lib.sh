@@ -53,6 +53,20 @@ require_counts() {  # values that must be non-negative integers
     done
 }
 
+require_options() {  # option names that must be given
+    local name
+    for name in "$@"; do
+        [ -n "${!name}" ] || die "--$name is required"
+    done
+}
+
+require_files() {  # option names that, when given, must name an existing file
+    local name
+    for name in "$@"; do
+        [ -z "${!name}" ] || [ -f "${!name}" ] || die "--$name ${!name}: no such file"
+    done
+}
+
 config_sum() { cat "$@" 2>/dev/null | cksum | cut -d' ' -f1; }
 
 copy_kaldi_files() {  # src dst: the table files of a dumped dir (audio stays where it is)
@@ -119,4 +133,23 @@ set_launcher() {
     elif [ "$ngpu" -gt 1 ]; then
         dist=(--ngpu "$ngpu" --multiprocessing_distributed true)
     fi
+}
+
+# ---- stages shared by the templates -------------------------------------------------------------
+stage_data() {  # local/data.sh → data/<set>/ for each of $data_sets, validated
+    [ -f local/data.sh ] || { echo "local/data.sh: not found in $(pwd)" >&2; return 1; }
+    # shellcheck disable=SC2086
+    bash local/data.sh $local_data_opts
+    local s
+    for s in $data_sets; do
+        py -m spikespeech.data.datadir validate "data/$s"
+    done
+}
+
+stage_dump() {  # data/<set> → $dumpdir/raw/org/<set>: decoded, mono, resampled to $fs
+    local s
+    for s in $data_sets; do
+        py -m spikespeech.recipe.dump --fs "$fs" --nj "$nj" --audio_format "$audio_format" \
+            "data/$s" "$dumpdir/raw/org/$s"
+    done
 }

@@ -73,13 +73,8 @@ parse_options "$@"
 
 # ---- derived settings -------------------------------------------------------------------------
 setup_python
-[ -n "$train_set" ] || die "--train_set is required"
-[ -n "$valid_set" ] || die "--valid_set is required"
-[ -n "$test_sets" ] || die "--test_sets is required"
-[ -n "$tts_config" ] || die "--tts_config is required"
-[ -f "$tts_config" ] || die "--tts_config $tts_config: no such file"
-[ -z "$inference_config" ] || [ -f "$inference_config" ] || die "--inference_config $inference_config: no such file"
-[ -z "$vocoder_config" ] || [ -f "$vocoder_config" ] || die "--vocoder_config $vocoder_config: no such file"
+require_options train_set valid_set test_sets tts_config
+require_files tts_config inference_config vocoder_config
 [ -z "$vocoder_dir" ] || [ -f "$vocoder_dir/generator.pth" ] || die "--vocoder_dir $vocoder_dir: no generator.pth there"
 case "$language" in en|zh) ;; *) die "--language must be en or zh (got $language)" ;; esac
 score_asr=${score_asr:-$( [ "$language" = en ] && echo pocketsphinx || echo none )}
@@ -151,23 +146,9 @@ declare -A stage_names=(
 )
 
 # ---- stages -------------------------------------------------------------------------------------
-stage_1() {
-    [ -f local/data.sh ] || { echo "local/data.sh: not found in $(pwd)" >&2; return 1; }
-    # shellcheck disable=SC2086
-    bash local/data.sh $local_data_opts
-    local s
-    for s in $data_sets; do
-        py -m spikespeech.data.datadir validate "data/$s"
-    done
-}
+stage_1() { stage_data; }
 
-stage_2() {
-    local s
-    for s in $data_sets; do
-        py -m spikespeech.recipe.dump --fs "$fs" --nj "$nj" --audio_format "$audio_format" \
-            "data/$s" "$dumpdir/raw/org/$s"
-    done
-}
+stage_2() { stage_dump; }
 
 stage_3() {
     local s

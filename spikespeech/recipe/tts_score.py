@@ -303,22 +303,17 @@ def word_error_rate(refs: list[str], hyps: list[str]) -> float | None:
 
 
 def _table(path: Path, what: str) -> dict[str, str]:
+    """A Kaldi table (``text`` or ``wav.scp``) as {utt id: rest of the line}, non-empty."""
+    from .score import ScoreError, read_text
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise TTSScoreError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise TTSScoreError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    table: dict[str, str] = {}
-    for number, line in enumerate(lines, 1):
-        fields = line.strip().split(maxsplit=1)
-        if not fields:
-            continue
-        if fields[0] in table:
-            raise TTSScoreError(f"{path}:{number}: duplicate utterance id {fields[0]!r}")
-        if what == "wav.scp" and len(fields) < 2:
-            raise TTSScoreError(f"{path}:{number}: expected '<utt id> <audio path>'")
-        table[fields[0]] = fields[1] if len(fields) > 1 else ""
+        table = read_text(path)
+    except ScoreError as exc:
+        raise TTSScoreError(str(exc)) from None
+    if what == "wav.scp":
+        missing = next((utt for utt, value in table.items() if not value), None)
+        if missing is not None:
+            raise TTSScoreError(f"{path}: {missing}: expected '<utt id> <audio path>'")
     if not table:
         raise TTSScoreError(f"{path}: no utterances")
     return table
