@@ -39,8 +39,8 @@ def _preview(keys: list[str], limit: int = 5) -> str:
     return f"[{shown}{', …' if len(keys) > limit else ''}] ({len(keys)} in all)"
 
 
-class StrictASRTask(ASRTask):
-    """``ASRTask`` whose ``build_model_from_file`` loads weights strictly and weights-only."""
+class _StrictLoading:
+    """Mixin for an ESPnet task: ``build_model_from_file`` loads weights strictly and weights-only."""
 
     @classmethod
     def build_model_from_file(cls, config_file=None, model_file=None, device="cpu"):
@@ -50,7 +50,11 @@ class StrictASRTask(ASRTask):
         return model, args
 
 
-class StrictTTSTask(TTSTask):
+class StrictASRTask(_StrictLoading, ASRTask):
+    """``ASRTask`` whose ``build_model_from_file`` loads weights strictly and weights-only."""
+
+
+class StrictTTSTask(_StrictLoading, TTSTask):
     """``TTSTask`` with strict weights-only loading and our vocoders.
 
     ``build_vocoder_from_file`` gives our fast torch Griffin-Lim when no vocoder file is
@@ -58,13 +62,6 @@ class StrictTTSTask(TTSTask):
     (a ``spikespeech.bin.vocoder_train`` output dir) otherwise; either way the vocoder's
     mel analysis is checked against the TTS model's ``feats_extract``.
     """
-
-    @classmethod
-    def build_model_from_file(cls, config_file=None, model_file=None, device="cpu"):
-        model, args = super().build_model_from_file(config_file, None, device)
-        if model_file is not None:
-            load_state_dict_strict(model, model_file, "cpu" if device == "mps" else device)
-        return model, args
 
     @classmethod
     def build_vocoder_from_file(cls, vocoder_config_file=None, vocoder_file=None, model=None,
