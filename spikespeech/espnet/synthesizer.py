@@ -185,5 +185,6 @@ def _read_spk2sid(path: Path | None) -> dict[str, int]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             name, sid = line.split()
-            table[name] = int(sid)
+            if name != "<unk>":  # ESPnet's id for unseen speakers: its embedding is never trained
+                table[name] = int(sid)
     return table
