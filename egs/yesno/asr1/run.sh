@@ -9,5 +9,5 @@ exec ../../../recipes/asr.sh \
     --train_set train_nodev --valid_set train_dev --test_sets "test_yesno" \
     --fs 8000 --token_type word --min_wav_duration 0.1 --max_wav_duration 20 \
     --asr_config conf/train_asr_spiking.yaml \
-    --inference_config conf/decode_asr.yaml \
+    --inference_config conf/decode_asr_ctc.yaml \
     "$@"
