@@ -265,7 +265,7 @@ model_file() {
 }
 
 stage_9() {
-    local model s dir n i njobs pids=() lm=()
+    local model s dir i pids=() lm=()
     model=$(model_file)
     if [ "$use_lm" = true ]; then
         lm=(--lm_train_config "$lm_exp/config.yaml" --lm_file "$lm_exp/valid.loss.ave.pth")
@@ -275,10 +275,7 @@ stage_9() {
     for s in $test_sets; do
         dir=$asr_exp/$inference_tag/$s
         rm -rf "$dir/split" && mkdir -p "$dir/split"
-        n=$(wc -l < "$dumpdir/raw/$s/wav.scp")
-        (( n < inference_nj )) && njobs=$n || njobs=$inference_nj
-        split -n "l/$njobs" -d -a 3 "$dumpdir/raw/$s/wav.scp" "$dir/split/keys."
-        find "$dir/split" -name 'keys.*' -empty -delete  # split -n l/N may leave a chunk empty
+        split_keys "$dumpdir/raw/$s/wav.scp" "$dir/split"
         pids=()
         for i in "$dir"/split/keys.*; do
             # shellcheck disable=SC2086
@@ -309,12 +306,7 @@ stage_10() {
                 --data_dir "$dumpdir/raw/$s" --max_utts "$energy_utts" --out "$dir/energy.json"
         fi
     done
-    local exps=() d
-    for d in "$expdir"/asr_*/; do  # trainings moved aside by a rerun (*.old-DATE) are left out
-        [[ "$d" == *.old-* ]] || exps+=("$d")
-    done
-    py -m spikespeech.recipe.results --out "$expdir/RESULTS.md" "${exps[@]}"
-    log "results: $expdir/RESULTS.md"
+    write_results asr_
 }
 
 stage_11() {

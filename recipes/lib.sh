@@ -153,3 +153,20 @@ stage_dump() {  # data/<set> → $dumpdir/raw/org/<set>: decoded, mono, resample
             "data/$s" "$dumpdir/raw/org/$s"
     done
 }
+
+split_keys() {  # table dir: split a Kaldi table into <= $inference_nj key files dir/keys.NNN
+    local n njobs
+    n=$(wc -l < "$1")
+    (( n < inference_nj )) && njobs=$n || njobs=$inference_nj
+    split -n "l/$njobs" -d -a 3 "$1" "$2/keys."
+    find "$2" -name 'keys.*' -empty -delete  # split -n l/N may leave a chunk empty
+}
+
+write_results() {  # exp-dir prefix (asr_, tts_): exp/RESULTS.md over those experiments
+    local exps=() d
+    for d in "$expdir"/"$1"*/; do  # trainings moved aside by a rerun (*.old-DATE) are left out
+        [[ "$d" == *.old-* ]] || exps+=("$d")
+    done
+    py -m spikespeech.recipe.results --out "$expdir/RESULTS.md" "${exps[@]}"
+    log "results: $expdir/RESULTS.md"
+}

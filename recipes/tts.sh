@@ -259,7 +259,7 @@ model_file() {
 }
 
 stage_8() {
-    local model s dir i n njobs pids=() conf=() vocoder=() sids=()
+    local model s dir i pids=() conf=() vocoder=() sids=()
     model=$(model_file)
     [ -z "$inference_config" ] || conf=(--config "$inference_config")
     [ -z "$vocoder_dir" ] || vocoder=(--vocoder_file "$vocoder_dir/generator.pth" --vocoder_config "$vocoder_dir/config.yaml")
@@ -267,10 +267,7 @@ stage_8() {
         dir=$tts_exp/$inference_tag/$s
         rm -rf "$dir" && mkdir -p "$dir/split"
         [ "$use_sid" = false ] || sids=(--data_path_and_name_and_type "$dumpdir/raw/$s/utt2sid,sids,text_int")
-        n=$(wc -l < "$dumpdir/raw/$s/text")
-        (( n < inference_nj )) && njobs=$n || njobs=$inference_nj
-        split -n "l/$njobs" -d -a 3 "$dumpdir/raw/$s/text" "$dir/split/keys."
-        find "$dir/split" -name 'keys.*' -empty -delete  # split -n l/N may leave a chunk empty
+        split_keys "$dumpdir/raw/$s/text" "$dir/split"
         pids=()
         for i in "$dir"/split/keys.*; do
             # shellcheck disable=SC2086
@@ -304,12 +301,7 @@ stage_9() {
                 --data_dir "$dumpdir/raw/$s" --max_utts "$energy_utts" --out "$dir/energy.json"
         fi
     done
-    local exps=() d
-    for d in "$expdir"/tts_*/; do  # trainings moved aside by a rerun (*.old-DATE) are left out
-        [[ "$d" == *.old-* ]] || exps+=("$d")
-    done
-    py -m spikespeech.recipe.results --out "$expdir/RESULTS.md" "${exps[@]}"
-    log "results: $expdir/RESULTS.md"
+    write_results tts_
 }
 
 stage_10() {
