@@ -74,16 +74,17 @@ def run(args: argparse.Namespace) -> int:
                 failed += 1
                 continue
             wav = result.wav if rate == result.sample_rate else resample(result.wav, result.sample_rate, rate)
-            if not single_file:
-                path = output / f"{number:04d}.wav"
-                _write(path, wav, rate)
-            done.append(wav)
+            if single_file:
+                done.append(wav)  # joined and written once all lines are done
+            else:
+                _write(output / f"{number:04d}.wav", wav, rate)
             if args.verbose or args.energy:
                 _report(where, result, args)
         if single_file and done:
             _write(output, _join(done, rate), rate)
         elif single_file:
             _error(f"{output}: not written (no line could be synthesized)")
+            failed = max(failed, 1)
     return 1 if failed else 0
 
 
