@@ -63,13 +63,16 @@ def read_kaldi_dir(directory: str | Path) -> list[Utterance]:
     return [Utterance(u, spk.get(u, u), wav[u], text[u]) for u in sorted(wav)]
 
 
-def numbered_lines(path: Path):
-    """``(line number, line)`` for the non-blank lines of a UTF-8 text file; a missing file
-    is a one-line ``ValueError`` naming it."""
+def numbered_lines(path: Path, what: str = "file"):
+    """``(line number, line)`` for the non-blank lines of a UTF-8 text file (a leading byte-order
+    mark, as Windows tools write one, is dropped); a missing or non-UTF-8 file is a one-line
+    ``ValueError`` naming it (``what`` names the kind of file in the not-found message)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
-        raise ValueError(f"{path}: file not found") from None
+        raise ValueError(f"{path}: {what} not found") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 

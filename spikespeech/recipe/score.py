@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.kaldi import _atomic_write
+from ..data.kaldi import _atomic_write, numbered_lines
 
 TOKEN_TYPES = ("char", "bpe", "word")
 COMPARED = {
@@ -82,16 +82,12 @@ def read_text(path: str | Path) -> dict[str, str]:
     """A Kaldi ``text`` file as {utt id: transcript}; the id ends at the first whitespace."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ScoreError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ScoreError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        lines = numbered_lines(path)
+    except ValueError as exc:
+        raise ScoreError(str(exc)) from None
     table: dict[str, str] = {}
-    for number, line in enumerate(lines, 1):
+    for number, line in lines:
         fields = line.strip().split(maxsplit=1)
-        if not fields:
-            continue
         if fields[0] in table:
             raise ScoreError(f"{path}:{number}: duplicate utterance id {fields[0]!r}")
         table[fields[0]] = fields[1] if len(fields) > 1 else ""

@@ -7,23 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..kaldi import Utterance
+from ..kaldi import Utterance, numbered_lines
 
 
 def read_metadata(path: str | Path) -> list[tuple[str, str, str]]:
     """An LJ Speech style ``metadata.csv`` (``id|text|normalized text``) as (id, text, normalized)
     rows in file order; an empty normalized column falls back to the text column."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: file not found") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     rows, seen = [], set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         fields = line.split("|")
         if len(fields) != 3 or not fields[0].strip() or not (fields[1].strip() or fields[2].strip()):
             raise ValueError(f"{path}:{number}: expected 'id|text|normalized text'")

@@ -30,7 +30,7 @@ import logging
 import re
 from pathlib import Path
 
-from ..kaldi import Utterance
+from ..kaldi import Utterance, numbered_lines
 from . import select_sets, write_sets
 from ._tts import one_line, tail_split
 from .download import MissingDataError
@@ -66,15 +66,9 @@ def clean_text(labelled: str, punctuation: str = "keep") -> str:
 def read_labels(path: str | Path, punctuation: str = "keep") -> dict[str, str]:
     """``000001-010000.txt`` → {6-digit id: cleaned text}; pinyin lines are skipped."""
     path = Path(path)
-    try:  # utf-8-sig: tolerate a byte-order mark, as Windows tools write one
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: CSMSC prosody labelling file not found") from None
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     out: dict[str, str] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip() or line[0].isspace():  # blank, or the pinyin line of the previous id
+    for number, line in numbered_lines(path, "CSMSC prosody labelling file"):
+        if line[0].isspace():  # the pinyin line of the previous id
             continue
         match = _ID_LINE.fullmatch(line.rstrip())
         if match is None:
