@@ -121,21 +121,11 @@ def _join(wavs, rate: int):
 
 
 def _write(path: Path, wav, rate: int) -> None:
-    """Write ``path`` atomically: a temporary sibling renamed into place."""
-    import os
-    import tempfile
-
-    import soundfile as sf
+    """16-bit PCM wav, written atomically (a temporary sibling renamed into place)."""
+    from ..recipe.dump import write_audio_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".wav")
-    os.close(fd)
-    try:
-        sf.write(tmp, wav, rate, subtype="PCM_16")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_audio_atomic(path, wav, rate, "wav")
 
 
 def _report(where: str, result, args) -> None:
