@@ -11,10 +11,10 @@ previous complete file or the new one. Installed by our training entry points on
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import torch
+
+from ..atomic import atomic_write
 
 _original_save = torch.save
 
@@ -22,15 +22,7 @@ _original_save = torch.save
 def _atomic_save(obj, f, *args, **kwargs):
     if not isinstance(f, (str, os.PathLike)):  # file objects/buffers: the caller's business
         return _original_save(obj, f, *args, **kwargs)
-    path = Path(f)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        _original_save(obj, tmp, *args, **kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(f, lambda tmp: _original_save(obj, tmp, *args, **kwargs))
 
 
 def install_atomic_torch_save() -> None:

@@ -35,6 +35,7 @@ from typing import TextIO, TypeVar
 
 import numpy as np
 
+from spikespeech.atomic import atomic_write, file_mode
 from spikespeech.audio.io import AudioError, load_audio
 from spikespeech.data.kaldi import _atomic_write, _read_table
 
@@ -89,7 +90,7 @@ def write_audio_dir(entries: Sequence[AudioEntry], directory: str | Path, fs: in
         (directory / name).unlink(missing_ok=True)
     for name, lines in files.items():
         _atomic_write(directory / name, "".join(line + "\n" for line in lines))
-        os.chmod(directory / name, default_file_mode())  # mkstemp makes 0600 files
+        os.chmod(directory / name, file_mode())  # mkstemp makes 0600 files
     return directory
 
 
@@ -171,23 +172,9 @@ def write_audio_atomic(path: Path, samples: np.ndarray, fs: int, audio_format: s
     import soundfile as sf
 
     pcm = np.clip(np.round(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int16)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
-    os.close(fd)
-    try:
-        sf.write(tmp, pcm, fs, format=AUDIO_FORMATS[audio_format], subtype="PCM_16")
-        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: sf.write(tmp, pcm, fs, format=AUDIO_FORMATS[audio_format],
+                                            subtype="PCM_16"), suffix=TMP_SUFFIX)
     return int(pcm.shape[0])
-
-
-def default_file_mode() -> int:
-    """The mode ``open()`` gives new files under the current umask (0644 under umask 022)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def existing_output(path: Path, fs: int, audio_format: str, not_before: float) -> int | None:

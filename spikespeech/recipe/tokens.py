@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..atomic import atomic_write_bytes
 from ..data.kaldi import _atomic_write
 
 BLANK, OOV, SOS_EOS = "<blank>", "<unk>", "<sos/eos>"
@@ -151,19 +150,8 @@ def train_bpe(transcripts: list[str], out_dir: Path, nbpe: int, bpemode: str = "
     vocab = "".join(f"{sp.id_to_piece(i)}\t{sp.get_score(i):g}\n" for i in range(sp.get_piece_size()))
     out_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write(out_dir / "bpe.vocab", vocab)
-    _atomic_write_bytes(out_dir / "bpe.model", model.getvalue())
+    atomic_write_bytes(out_dir / "bpe.model", model.getvalue())
     return out_dir / "bpe.model"
-
-
-def _atomic_write_bytes(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _explain_spm_error(message: str, nbpe: int, source: str) -> str:

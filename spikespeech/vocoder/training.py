@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any
 import torch
 import yaml
 
+from spikespeech.atomic import atomic_write, atomic_write_text
 from spikespeech.config import ConfigError, from_dict, to_dict
 
 from .griffin_lim import GriffinLimVocoder
@@ -46,8 +45,6 @@ GENERATOR = "generator.pth"
 CONFIG = "config.yaml"
 TRAIN_CONFIG = "train_config.yaml"
 FORMAT_VERSION = 1
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read the process umask (os.umask can only read by setting)
 MEL_LOSS_KEYS = {"fmin", "fmax", "log_base"}
 
 
@@ -208,26 +205,8 @@ def sample_batch(utts: list[Utterance], batch_size: int, frames: int, hop: int, 
 # ---- checkpoints --------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, write) -> None:
-    """``write(tmp_path)`` then ``os.replace`` onto ``path``: ``path`` always holds a complete
-    file (as :mod:`spikespeech.espnet.checkpoints`, without importing ESPnet's ASR task)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a plain open() would honour the umask
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    _atomic_write(path, lambda tmp: torch.save(obj, tmp))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def export_vocoder(output_dir: Path, generator: torch.nn.Module, config: VocoderTrainConfig, step: int,
