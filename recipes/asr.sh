@@ -68,6 +68,9 @@ inference_args=
 inference_model=valid.acc.ave.pth
 energy_utts=50           # test utterances for the energy report (0: skip)
 pack=true
+model_card=              # the recipe's model-card text (default: local/model_card.md if it exists);
+                         # stage 11 completes it with the measured results and packs it
+card_opts=               # more options of spikespeech.recipe.model_card (e.g. "--related EXP")
 
 command_line="$0 $*"
 recipe=asr.sh
@@ -78,7 +81,8 @@ parse_options "$@"
 # ---- derived settings -------------------------------------------------------------------------
 setup_python
 require_options train_set valid_set test_sets asr_config
-require_files asr_config inference_config
+[ -n "$model_card" ] || [ ! -f local/model_card.md ] || model_card=local/model_card.md
+require_files asr_config inference_config model_card
 case "$token_type" in char|word|bpe) ;; *) die "--token_type must be char, word or bpe (got $token_type)" ;; esac
 require_bool redo "$redo"
 if [ "$use_lm" = true ] && { [ -z "$lm_config" ] || [ ! -f "$lm_config" ]; }; then
@@ -134,7 +138,7 @@ stage_key() {
         7) echo "tokens=$token_tag train=$train_dump" ;;
         8) echo "asr=$(config_sum "$asr_config") args=$asr_args tokens=$token_tag" ;;
         9|10) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args model=$inference_model lm=$use_lm" ;;
-        11) echo "model=$inference_model" ;;
+        11) echo "model=$inference_model card=$(config_sum "$model_card") opts=$card_opts" ;;
     esac
 }
 
@@ -316,8 +320,9 @@ stage_11() {
     fi
     local model
     model=$(model_file)
+    # shellcheck disable=SC2046
     py -m spikespeech.cli.main pack --asr-config "$asr_exp/config.yaml" --model "$model" \
-        -o "$asr_exp/model.zip"
+        $(model_card_args "$asr_exp") -o "$asr_exp/model.zip"
     log "packed model: $asr_exp/model.zip (spikespeech transcribe --model $asr_exp/model.zip AUDIO)"
 }
 

@@ -162,6 +162,19 @@ split_keys() {  # table dir: split a Kaldi table into <= $inference_nj key files
     find "$2" -name 'keys.*' -empty -delete  # split -n l/N may leave a chunk empty
 }
 
+# the pack stage's --card option, after writing EXP/MODEL_CARD.md from $model_card (the recipe's
+# own text) and what was measured (spikespeech.recipe.model_card, with $card_opts); nothing
+# without $model_card
+model_card_args() {  # exp dir, [model_card options]
+    [ -n "$model_card" ] || return 0
+    local exp=$1
+    shift
+    # shellcheck disable=SC2086
+    py -m spikespeech.recipe.model_card --exp "$exp" --about "$model_card" \
+        --recipe "${PWD#"$recipe_root"/}" --out "$exp/MODEL_CARD.md" "$@" $card_opts >&2
+    echo "--card $exp/MODEL_CARD.md"
+}
+
 write_results() {  # exp-dir prefix (asr_, tts_): exp/RESULTS.md over those experiments
     local exps=() d
     for d in "$expdir"/"$1"*/; do  # trainings moved aside by a rerun (*.old-DATE) are left out

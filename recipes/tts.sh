@@ -64,6 +64,10 @@ score_asr=               # recognizer for the intelligibility WER: pocketsphinx 
                          # (default: pocketsphinx for en, none otherwise)
 energy_utts=10           # test utterances for the energy report (0: skip)
 pack=true
+model_card=              # the recipe's model-card text (default: local/model_card.md if it exists);
+                         # stage 10 completes it with the measured results and packs it
+card_opts=               # more options of spikespeech.recipe.model_card (e.g. "--related EXP")
+intelligibility_bar=1.5  # the card says whether ASR-WER synthesized <= this x ASR-WER real
 
 command_line="$0 $*"
 recipe=tts.sh
@@ -74,7 +78,8 @@ parse_options "$@"
 # ---- derived settings -------------------------------------------------------------------------
 setup_python
 require_options train_set valid_set test_sets tts_config
-require_files tts_config inference_config vocoder_config
+[ -n "$model_card" ] || [ ! -f local/model_card.md ] || model_card=local/model_card.md
+require_files tts_config inference_config vocoder_config model_card
 [ -z "$vocoder_dir" ] || [ -f "$vocoder_dir/generator.pth" ] || die "--vocoder_dir $vocoder_dir: no generator.pth there"
 case "$language" in en|zh) ;; *) die "--language must be en or zh (got $language)" ;; esac
 score_asr=${score_asr:-$( [ "$language" = en ] && echo pocketsphinx || echo none )}
@@ -131,7 +136,7 @@ stage_key() {
         6) echo "tts=$(config_sum "$tts_config") args=$tts_args language=$language sid=$use_sid" ;;
         7) echo "vocoder=$(config_sum "$vocoder_config") args=$vocoder_args train=$train_set" ;;
         8|9) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args model=$inference_model vocoder=$vocoder_dir asr=$score_asr" ;;
-        10) echo "model=$inference_model vocoder=$vocoder_dir" ;;
+        10) echo "model=$inference_model vocoder=$vocoder_dir card=$(config_sum "$model_card") bar=$intelligibility_bar opts=$card_opts" ;;
     esac
 }
 
@@ -313,8 +318,10 @@ stage_10() {
     model=$(model_file)
     [ -z "$vocoder_dir" ] || extra+=(--vocoder "$vocoder_dir")
     [ "$use_sid" = false ] || extra+=(--spk2sid "$dumpdir/raw/$train_set/spk2sid")
+    # shellcheck disable=SC2046
     py -m spikespeech.cli.main pack --tts-config "$tts_exp/config.yaml" --model "$model" \
-        --language "$language" "${extra[@]}" -o "$tts_exp/model.zip"
+        --language "$language" "${extra[@]}" -o "$tts_exp/model.zip" \
+        $(model_card_args "$tts_exp" --bar "$intelligibility_bar")
     log "packed model: $tts_exp/model.zip (spikespeech synthesize --model $tts_exp/model.zip \"TEXT\" -o out.wav)"
 }
 

@@ -11,13 +11,16 @@ from pathlib import Path
 import jiwer
 import pytest
 import sentencepiece as spm
+import yaml
 from _helpers import shared_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spikespeech.recipe import results, score, tokens
+from spikespeech.recipe import model_card, results, score, tokens
 from spikespeech.recipe.score import ScoreError, score_files, score_texts
 from spikespeech.recipe.tokens import TokenError, build_token_list
+
+REPO = Path(__file__).resolve().parents[1]
 
 # lines ESPnet treats in special ways: runs of spaces, a tab, leading blanks, a non-linguistic
 # symbol, non-ASCII text, a line with only an utterance id
@@ -369,3 +372,50 @@ def test_results_energy_aliases_and_errors(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert results.main(["--out", str(tmp_path / "r.md"), str(tmp_path / "empty")]) == 2
     assert "no decode*/*/score/scores.json under" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- model cards
+
+
+def _card_exp(tmp_path: Path, name: str, hyp: dict) -> Path:
+    ref = {"u1": "the cat sat", "u2": "on the mat"}
+    exp = _fake_exp(tmp_path, name, {"test_fsdd": (ref, hyp)},
+                    info={"name": name, "encoder": "iml_spikeformer", "parameters": 2_170_000, "epochs": 20,
+                          "train_seconds": 1_290.0},
+                    energy={"firing_rate": 0.159, "energy_uj_per_utt": 316.0, "ann_energy_uj_per_utt": 429.0})
+    config = yaml.safe_load((REPO / "egs/kathleen_fsdd/asr1/conf/train_asr_spiking.yaml").read_text())
+    config |= {"token_type": "char", "token_list": ["<blank>", "<unk>", "a", "<sos/eos>"]}
+    config["frontend_conf"]["fs"] = 8000
+    (exp / "config.yaml").write_text(yaml.safe_dump(config))
+    return exp
+
+
+def test_model_card_is_the_recipe_text_plus_what_was_measured(tmp_path, capsys):
+    exp = _card_exp(tmp_path, "asr_default", {"u1": "the bat sat", "u2": "on the mat"})
+    (tmp_path / "h").mkdir()
+    heldout = _card_exp(tmp_path / "h", "asr_heldout", {"u1": "a", "u2": "on the mat"})
+    about = tmp_path / "about.md"
+    about.write_text("# A test model\n\nIntended use: tests.\n")
+    out = tmp_path / "card.md"
+    assert model_card.main(["--exp", str(exp), "--about", str(about), "--recipe", "egs/x/asr1",
+                            "--related", str(heldout), "--out", str(out)]) == 0
+    card = out.read_text(encoding="utf-8")
+    assert card.startswith("# A test model\n\nIntended use: tests.\n")
+    assert ("- encoder: iml_spikeformer, 6 blocks, d 128, FFN 512, 4 heads, input layer conv2d2, "
+            "output membrane") in card
+    assert "- neurons: imls (4 levels), 1 time step(s); attention hd_repssa with layerwise decay mask" in card
+    assert "- parameters: 2.17M\n- training: 20 epochs, 22 min of the last training run" in card
+    measured = card.split("## Measured on the held-out test sets\n")[1].split("## Related")[0]
+    assert "| test_fsdd | 2 | 16.7 | 5.9 |" in measured  # 1 of 6 words, 1 of 17 characters
+    related = card.split("## Related experiment: `h/asr_heldout`\n")[1].split("## Theoretical")[0]
+    assert "| test_fsdd | 2 | 50.0 |" in related  # "the cat sat" -> "a": 1 sub + 2 del of 6 words
+    assert "| test_fsdd | 0.159 | 316 µJ | 429 µJ | 1.36 |" in card
+    assert "`egs/x/asr1/run.sh` trains" in card
+    # no scores yet: a one-line error, nothing written
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "config.yaml").write_text("encoder: x\n")
+    assert model_card.main(["--exp", str(bare), "--about", str(about), "--recipe", "r",
+                            "--out", str(tmp_path / "none.md")]) == 2
+    assert "no decode*/*/score/scores.json" in capsys.readouterr().err
+    assert not (tmp_path / "none.md").exists()

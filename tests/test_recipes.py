@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -163,3 +164,22 @@ def test_aishell_recipe_on_a_miniature_corpus(tmp_path):
         scores = json.loads((exp / "decode_asr_valid.acc.ave" / test / "score" / "scores.json").read_text())
         assert scores["char"]["n_sentences"] == 1
     assert (exp / "model.zip").exists()
+
+
+# ---- the default ASR model's corpus (fast: Kaldi tables only) -----------------------------------
+
+def test_kathleen_fsdd_data_prep_sets(tmp_path):
+    recipe = recipe_copy(tmp_path, "kathleen_fsdd")
+    out = _ok(run_recipe(recipe, "--kathleen", str(shared_data("kathleen")), "--fsdd",
+                         str(shared_data("fsdd")), script="local/data.sh", timeout=300))
+    sizes = {s: len((recipe / "data" / s / "text").read_text().splitlines())
+             for s in ("train", "dev", "train_heldout", "dev_heldout", "test_fsdd", "test_fsdd_spk",
+                       "test_kathleen")}
+    # Kathleen 1,032 / 50 / 50; FSDD takes 5-44 / 45-49 / 0-4 of 6 speakers; theo: 500 takes
+    assert sizes == {"train": 1032 + 2400, "dev": 50 + 300, "train_heldout": 1032 + 2000,
+                     "dev_heldout": 50 + 250, "test_fsdd": 300, "test_fsdd_spk": 500,
+                     "test_kathleen": 50}, out
+    train = (recipe / "data" / "train_heldout" / "utt2spk").read_text()
+    assert "theo" not in train and "theo-" in (recipe / "data" / "train" / "utt2spk").read_text()
+    texts = (recipe / "data" / "test_kathleen" / "text").read_text().splitlines()
+    assert all(re.fullmatch(r"kathleen-arctic_b0\d+ [a-z' ]+", line) for line in texts)

@@ -183,6 +183,23 @@ def test_kathleen_shared_corpus(tmp_path):
     assert ids(small["test"]) == order[-20:]
 
 
+def test_kathleen_asr_transcripts(tmp_path):
+    sets = check_sets(kathleen.prepare(shared_data("kathleen"), tmp_path / "data", asr_text=True))
+    by_id = {u.utt_id: u.text for utts in sets.values() for u in utts}
+    assert by_id["kathleen-arctic_a0001"] == "author of the danger trail philip steels etc"
+    assert by_id["kathleen-arctic_a0016"] == "there's fort churchill a rifle shot beyond the ridge asleep"
+    assert set("".join(by_id.values())) == set("abcdefghijklmnopqrstuvwxyz' ")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Re-entered the cabin; asleep.", "re entered the cabin asleep"),
+    ("  Tom's   WOLF-dog!  ", "tom's wolf dog"),
+    ("...", ""),
+])
+def test_kathleen_asr_transcript_normalisation(text, expected):
+    assert kathleen.asr_transcript(text) == expected
+
+
 def test_kathleen_missing_is_one_line(tmp_path, capsys):
     code = main(["kathleen", "--out", str(tmp_path / "data"), "--data_dir", str(tmp_path / "nowhere")])
     err = capsys.readouterr().err.strip().splitlines()

@@ -1,0 +1,181 @@
+"""Model card of a trained experiment: the recipe's own text plus what was measured.
+
+    python -m spikespeech.recipe.model_card --exp exp/asr_x --about local/model_card.md \\
+        --recipe egs/fsdd/asr1 --out exp/asr_x/MODEL_CARD.md
+
+``--about`` is the corpus recipe's hand-written part (title, intended use, data with licence
+and attribution, limitations); everything after it is generated from the experiment dir, so
+a card never quotes a number that was not measured: the architecture (``config.yaml``), the
+parameter count and training budget (``model_info.json``), the scores of every test set
+(``decode*/<set>/score/scores.json``) and the theoretical energy vs the same-shape ANN
+(``energy.json``) — the same files RESULTS.md is made from (:mod:`.results`). With
+``--bar``, a TTS card also says whether each set meets the intelligibility bar
+(recognizer WER on synthesized speech <= BAR x its WER on the real recordings). Each
+``--related EXP`` adds the test scores of another experiment of the recipe (e.g. the same
+model trained without one speaker, to measure speaker independence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from ..atomic import atomic_write_text
+from .results import ResultsError, Row, _energy, _num, _params, _pct, collect
+
+PROG = "python -m spikespeech.recipe.model_card"
+
+
+def architecture(conf: dict) -> list[str]:
+    """Markdown bullets describing the model of a training ``config.yaml``."""
+    if "tts" in conf:
+        tc = conf.get("tts_conf") or {}
+        enc, dec = tc.get("encoder") or {}, tc.get("decoder") or {}
+        fe = conf.get("feats_extract_conf") or {}
+        neuron, attn = enc.get("neuron") or {}, enc.get("attention") or {}
+        return [
+            f"- acoustic model: {conf['tts']} ({tc.get('backbone', 'spiking')} backbone), "
+            f"{enc.get('layers')} encoder + {dec.get('layers')} decoder blocks, d {enc.get('d_model')}, "
+            f"FFN {enc.get('ffn_dim')} (conv kernels {enc.get('ffn_kernels')}), "
+            f"{attn.get('heads')} heads of {attn.get('type')} attention",
+            f"- neurons: {neuron.get('type')}, T = {enc.get('time_steps')} time steps, "
+            f"threshold {neuron.get('v_threshold')}, tau {neuron.get('tau')}",
+            f"- features: {fe.get('n_mels')} log-mel bins at {fe.get('fs')} Hz, hop {fe.get('hop_length')}, "
+            f"FFT {fe.get('n_fft')}; variance adaptor (duration, pitch, energy); learned aligner",
+        ]
+    ec, dc = conf.get("encoder_conf") or {}, conf.get("decoder_conf") or {}
+    fe = conf.get("frontend_conf") or {}
+    neuron, attn = ec.get("neuron") or {}, ec.get("attention") or {}
+    decay = attn.get("decay") or {}
+    return [
+        f"- encoder: {conf.get('encoder')}, {ec.get('num_blocks')} blocks, d {ec.get('output_size')}, "
+        f"FFN {ec.get('linear_units')}, {ec.get('attention_heads')} heads, input layer "
+        f"{ec.get('input_layer')}, output {ec.get('output', 'spikes')}",
+        f"- neurons: {neuron.get('type')} ({neuron.get('levels', 1)} levels), "
+        f"{ec.get('time_steps')} time step(s); attention {attn.get('type')}"
+        + (f" with {decay.get('schedule')} decay mask" if decay else ""),
+        f"- decoder: {conf.get('decoder')}, {dc.get('num_blocks')} blocks; CTC weight "
+        f"{(conf.get('model_conf') or {}).get('ctc_weight')}; {conf.get('token_type')} tokens "
+        f"({len(conf.get('token_list') or [])} in the vocabulary)",
+        f"- features: {fe.get('n_mels')} log-mel bins at {fe.get('fs')} Hz, hop {fe.get('hop_length')}",
+    ]
+
+
+def _asr_rows(rows: list[Row]) -> str:
+    lines = ["| Test set | Utterances | WER % | CER % |", "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r.test_set} | {r.scores['word']['n_sentences']} | {_pct(r.scores.get('wer'))} | "
+                     f"{_pct(r.scores.get('cer'))} |")
+    return "\n".join(lines)
+
+
+def _tts_rows(rows: list[Row], bar: float | None) -> str:
+    head = "| Test set | Utterances | MCD dB | F0 RMSE Hz | WER synthesized % | WER real % | ratio |"
+    lines = [head + (f" ratio <= {bar:g} |" if bar else ""), "|---" * (7 + bool(bar)) + "|"]
+    for r in rows:
+        s = r.scores
+        ratio = s.get("asr_wer_ratio")
+        met = "-" if ratio is None else ("yes" if ratio <= bar else "no") if bar else None
+        lines.append(f"| {r.test_set} | {_num(s.get('n_scored'), 'd')} | {_num(s.get('mcd_db'), '.2f')} | "
+                     f"{_num(s.get('f0_rmse_hz'), '.1f')} | {_pct(s.get('asr_wer_syn'))} | "
+                     f"{_pct(s.get('asr_wer_ref'))} | {_num(ratio, '.2f')} |" + (f" {met} |" if bar else ""))
+    return "\n".join(lines)
+
+
+def _energy_rows(rows: list[Row]) -> str:
+    lines = ["| Test set | Firing rate | Energy / utterance | ANN energy / utterance | ANN ÷ SNN |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        e = r.energy
+        lines.append(f"| {r.test_set} | {_num(e.get('firing_rate'), '.3f')} | "
+                     f"{_energy(e.get('energy_uj'))} | {_energy(e.get('ann_energy_uj'))} | "
+                     f"{_num(e.get('ratio'), '.2f')} |")
+    return "\n".join(lines)
+
+
+def render(exp: Path, about: str, recipe: str, bar: float | None = None,
+           related: list[Path] = ()) -> str:
+    """The card's Markdown."""
+    config = exp / "config.yaml"
+    if not config.is_file():
+        raise ResultsError(f"{config}: not found (train the model first)")
+    conf = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    rows = collect([exp])
+    if not rows:
+        raise ResultsError(f"{exp}: no decode*/*/score/scores.json (decode and score first)")
+    info = rows[0].info
+    tts = rows[0].is_tts
+    scope = "acoustic model, without the vocoder" if tts else "encoder"
+    parts = [
+        about.rstrip() + "\n",
+        "## Model\n",
+        *architecture(conf),
+        f"- parameters: {_params(info.get('parameters'))}"
+        + (" (without the training-only aligner)" if tts else ""),
+        f"- training: {info.get('epochs') or '-'} epochs"
+        + (f", {info['train_seconds'] / 60:.0f} min of the last training run"
+           if info.get("train_seconds") else ""),
+        "",
+        "## Measured on the held-out test sets\n",
+        _tts_rows(rows, bar) if tts else _asr_rows(rows),
+        "",
+        ("Intelligibility: WER of the independent PocketSphinx recognizer on our synthesized speech "
+         "vs on the real recordings of the same sentences (lower-cased, punctuation removed). "
+         "MCD over DTW-aligned WORLD mel-cepstra (order 24)." if tts else
+         "WER over whitespace-separated words, CER over characters, of the joint CTC/attention "
+         "beam search."),
+        "",
+        *_related_sections(related, bar),
+        f"## Theoretical energy vs the same-shape ANN ({scope})\n",
+        _energy_rows(rows),
+        "",
+        "45 nm figures: E_MAC 4.6 pJ, E_AC 0.9 pJ; spike-driven layers cost one AC per input spike, "
+        "the ANN one MAC per input (`spikespeech energy`).",
+        "",
+        "## Reproduce\n",
+        f"`{recipe}/run.sh` trains, decodes, scores and packs this model from scratch "
+        "(`--help` of the stage template lists the options).",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _related_sections(related: list[Path], bar: float | None) -> list[str]:
+    parts = []
+    for exp in related:
+        rows = collect([exp])
+        if not rows:
+            raise ResultsError(f"{exp}: no decode*/*/score/scores.json (decode and score it first)")
+        parts += [f"## Related experiment: `{exp.parent.name}/{exp.name}`\n",
+                  _tts_rows(rows, bar) if rows[0].is_tts else _asr_rows(rows), ""]
+    return parts
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p.add_argument("--exp", type=Path, required=True, help="trained, decoded and scored experiment dir")
+    p.add_argument("--about", type=Path, required=True, help="the recipe's hand-written card text")
+    p.add_argument("--recipe", required=True, help="recipe dir named in the card (e.g. egs/fsdd/asr1)")
+    p.add_argument("--bar", type=float, help="TTS: intelligibility bar on the WER ratio synthesized/real")
+    p.add_argument("--related", type=Path, action="append", default=[], metavar="EXP",
+                   help="another scored experiment whose test scores the card lists (repeatable)")
+    p.add_argument("--out", type=Path, required=True, help="card to (re)write")
+    args = p.parse_args(argv)
+    try:
+        if not args.about.is_file():
+            raise ResultsError(f"{args.about}: card text not found")
+        text = render(args.exp, args.about.read_text(encoding="utf-8"), args.recipe, args.bar,
+                      args.related)
+    except ResultsError as exc:
+        print(f"model_card: error: {exc}", file=sys.stderr)
+        return 2
+    atomic_write_text(args.out, text)
+    print(f"model_card: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
