@@ -13,6 +13,9 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+# fixtures shared by several modules: the tiny ASR/TTS packs (exp_dir, packed, packed_tiny_model)
+pytest_plugins = ["_tiny_packs"]
+
 # The tensors here are tiny: intra-op threads only add overhead, and with OpenMP spin-waiting
 # they slow the suite down by an order of magnitude when another process shares the cores.
 torch.set_num_threads(1)

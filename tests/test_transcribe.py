@@ -1,7 +1,8 @@
 """`spikespeech pack` / `transcribe`: packing, inputs, and the bad-input matrix.
 
-Uses a randomly initialised tiny model: these tests check behaviour (errors, formats,
-resampling, chunking), not accuracy (see test_asr_e2e.py for a trained model).
+Uses a randomly initialised tiny model (the ``exp_dir``/``packed`` fixtures of _tiny_packs.py):
+these tests check behaviour (errors, formats, resampling, chunking), not accuracy (see
+test_asr_e2e.py for a trained model).
 """
 
 from __future__ import annotations
@@ -14,49 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 import yaml
 
 pytest.importorskip("spikespeech.espnet")
-from espnet2.tasks.asr import ASRTask  # noqa: E402
 
 from spikespeech.audio import AudioError, expand_inputs, load_audio  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
-from spikespeech.espnet.packing import PackError, open_pack, pack_asr_model  # noqa: E402
+from spikespeech.espnet.packing import PackError, open_pack  # noqa: E402
 from spikespeech.espnet.transcriber import split_at_quiet_points  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def exp_dir(tmp_path_factory):
-    """An ESPnet-style exp dir of a random tiny model: config.yaml + weights + stats."""
-    work = tmp_path_factory.mktemp("exp")
-    tokens = ["<blank>", "<unk>", "a", "b", "c", "<sos/eos>"]
-    (work / "tokens.txt").write_text("\n".join(tokens) + "\n")
-    np.savez(work / "feats_stats.npz", count=np.array(100.0), sum=np.zeros(80),
-             sum_square=np.full(80, 100.0))
-    args = ASRTask.get_parser().parse_args([
-        "--config", str(ROOT / "spikespeech/conf/asr/tiny.yaml"), "--token_list",
-        str(work / "tokens.txt"), "--token_type", "char", "--normalize", "global_mvn",
-        "--normalize_conf",
-        f"stats_file={work / 'feats_stats.npz'}",
-    ])
-    torch.manual_seed(0)
-    model = ASRTask.build_model(args)
-    torch.save(model.state_dict(), work / "model.pth")
-    config = vars(args).copy()
-    config["token_list"] = tokens
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    return work
-
-
-@pytest.fixture(scope="module")
-def packed(exp_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("pack") / "model.zip"
-    card = exp_dir / "CARD.md"
-    card.write_text("# tiny test model\n")
-    return pack_asr_model(exp_dir / "config.yaml", exp_dir / "model.pth", out, card=card)
 
 
 def _wav(path: Path, samples: np.ndarray, rate: int) -> Path:
@@ -223,7 +191,7 @@ def test_transcribe_bad_input_matrix(packed, tmp_path, capsys):
         assert any(str(tmp_path / name) in line for line in err_lines), name
 
 
-def test_transcribe_text_format_energy_and_usage_errors(packed, tmp_path, capsys):
+def test_transcribe_text_format_energy_and_usage_errors(packed, tmp_path, capsys, monkeypatch):
     clip = _wav(tmp_path / "clip.wav", _tone(0.6, 16000), 16000)
     assert main(["transcribe", "--model", str(packed), "--beam-size", "1", str(clip)]) == 0
     out = capsys.readouterr().out
@@ -234,8 +202,9 @@ def test_transcribe_text_format_energy_and_usage_errors(packed, tmp_path, capsys
     assert energy["scope"] == "encoder" and 0 < energy["firing_rate"] < 1
     assert energy["ann_energy_uj"] > energy["energy_uj"] > 0
 
+    monkeypatch.setattr("spikespeech.models.HERE", tmp_path / "no_models")
     assert main(["transcribe", str(clip)]) == 2
-    assert "no --model given" in capsys.readouterr().err
+    assert "the default ASR model is missing" in capsys.readouterr().err
     assert main(["transcribe", "--model", str(tmp_path / "nope.zip"), str(clip)]) == 2
     assert "nope.zip: model not found" in capsys.readouterr().err
 
@@ -255,3 +224,10 @@ def test_split_cuts_late_in_flat_silence():
     x = np.concatenate([np.ones(700), np.zeros(600), np.ones(700)]).astype(np.float32)
     pieces = split_at_quiet_points(x, rate, 1.0, search_seconds=1.0, min_samples=50)
     assert len(pieces[0]) >= 900  # not cut just after the start of the silence
+
+
+def test_beam_wider_than_the_vocabulary_is_capped(packed):
+    from spikespeech.espnet.transcriber import Transcriber
+
+    with Transcriber(packed, beam_size=10_000) as transcriber:  # ESPnet alone fails on this
+        assert isinstance(transcriber.transcribe(_tone(0.6, transcriber.sample_rate)).text, str)

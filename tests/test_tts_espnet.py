@@ -3,7 +3,6 @@ TTS packs and ``spikespeech synthesize`` (on an untrained tiny model; the recipe
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-import yaml
 
 # isort: off
 import spikespeech.espnet  # noqa: F401  (registers our classes, imports ESPnet offline)
@@ -20,52 +18,14 @@ from espnet2.tasks.tts import TTSTask, tts_choices
 
 # isort: on
 from _helpers import shared_data
+from _tiny_packs import FS, tts_args, tts_token_list
 
 from spikespeech.cli.main import main as cli_main
 from spikespeech.espnet import ESPnetSpikeVoice, StrictTTSTask
-from spikespeech.espnet.packing import PackError, open_pack, pack_tts_model
+from spikespeech.espnet.packing import PackError, open_pack
 from spikespeech.text import Frontend
 
 ROOT = Path(__file__).resolve().parents[1]
-FS = 22050
-MEL = {"fs": FS, "n_fft": 1024, "hop_length": 256, "win_length": 1024, "n_mels": 80, "fmin": 80,
-       "fmax": 7600}
-
-
-def _tiny_tts_conf() -> dict:
-    conf = yaml.safe_load((ROOT / "spikespeech/conf/tts/small.yaml").read_text())
-    for stack in ("encoder", "decoder"):
-        conf[stack] = dict(conf[stack], layers=1, d_model=32, ffn_dim=64)
-    conf["postnet"] = dict(conf["postnet"], layers=2, channels=32)
-    for name in ("duration", "pitch", "energy"):
-        conf["variance"][name] = dict(conf["variance"][name], channels=32)
-    return conf
-
-
-def _token_list() -> list[str]:
-    return ["<blank>", "<unk>", *Frontend("en").symbols(), "<sos/eos>"]
-
-
-def _args(tmp_path: Path, normalize: bool = False, **tts_conf) -> argparse.Namespace:
-    config = {
-        "token_list": _token_list(), "token_type": "phn", "g2p": "none", "cleaner": "none",
-        "feats_extract": "fbank", "feats_extract_conf": MEL,
-        "pitch_extract": "dio", "pitch_extract_conf": {
-            "fs": FS, "n_fft": 1024, "hop_length": 256, "f0max": 400, "f0min": 80,
-            "reduction_factor": 1, "use_token_averaged_f0": False},
-        "energy_extract": "energy", "energy_extract_conf": {
-            "fs": FS, "n_fft": 1024, "hop_length": 256, "win_length": 1024, "reduction_factor": 1,
-            "use_token_averaged_energy": False},
-        "normalize": None, "pitch_normalize": None, "energy_normalize": None,
-        "tts": "spikevoice", "tts_conf": {**_tiny_tts_conf(), **tts_conf},
-    }
-    path = tmp_path / "train.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    parser = TTSTask.get_parser()
-    args = parser.parse_args(["--config", str(path), "--output_dir", str(tmp_path / "exp")])
-    return args
-
-
 def _clip(n: int = 0) -> np.ndarray:
     wavs = sorted((shared_data("ljspeech_subset") / "wavs").glob("*.wav"))
     audio, rate = sf.read(wavs[n], dtype="float32")
@@ -78,10 +38,10 @@ def test_spikevoice_is_registered():
 
 
 def test_ttstask_builds_and_trains_one_step(tmp_path):
-    model = TTSTask.build_model(_args(tmp_path))
+    model = TTSTask.build_model(tts_args(tmp_path))
     assert isinstance(model.tts, ESPnetSpikeVoice)
     frontend = Frontend("en")
-    ids = {t: i for i, t in enumerate(_token_list())}
+    ids = {t: i for i, t in enumerate(tts_token_list())}
     texts = ["printing in the only sense", "with which we are at present concerned"]
     tokens = [torch.tensor([ids[t] for t in frontend(x)]) for x in texts]
     speech = [torch.from_numpy(_clip(i)[: FS * 2]) for i in range(2)]
@@ -117,28 +77,13 @@ def test_ttstask_builds_and_trains_one_step(tmp_path):
 
 
 def test_multi_speaker_options_reach_the_model(tmp_path):
-    model = TTSTask.build_model(_args(tmp_path, spks=3))
+    model = TTSTask.build_model(tts_args(tmp_path, spks=3))
     assert model.tts.spks == 3 and model.tts.model.config.num_speakers == 3
 
 
 def test_unknown_tts_conf_key_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="tts_conf: unknown key"):
-        TTSTask.build_model(_args(tmp_path, no_such_option=1))
-
-
-@pytest.fixture(scope="module")
-def packed_tiny_model(tmp_path_factory):
-    """An untrained tiny SpikeVoice saved as ESPnet writes a trained one, then packed."""
-    tmp = tmp_path_factory.mktemp("tts_pack")
-    torch.manual_seed(0)
-    args = _args(tmp)
-    model = TTSTask.build_model(args)
-    exp = tmp / "exp"
-    exp.mkdir(exist_ok=True)
-    torch.save(model.state_dict(), exp / "model.pth")
-    with (exp / "config.yaml").open("w", encoding="utf-8") as f:
-        yaml.safe_dump(vars(args), f)
-    return pack_tts_model(exp / "config.yaml", exp / "model.pth", tmp / "tts.zip", language="en")
+        TTSTask.build_model(tts_args(tmp_path, no_such_option=1))
 
 
 def test_pack_round_trip_and_strict_loading(packed_tiny_model, tmp_path):
@@ -178,9 +123,10 @@ def test_synthesize_cli_writes_wavs(packed_tiny_model, tmp_path, capsys):
     assert sf.info(outdir / "0004.wav").samplerate == 16000
 
 
-def test_synthesize_cli_errors(packed_tiny_model, tmp_path, capsys):
+def test_synthesize_cli_errors(packed_tiny_model, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("spikespeech.models.HERE", tmp_path / "no_models")
     assert cli_main(["synthesize", "hi", "-o", str(tmp_path / "x.wav")]) == 2
-    assert "no --model" in capsys.readouterr().err
+    assert "the default TTS model is missing" in capsys.readouterr().err
     assert cli_main(["synthesize", "hi", "--model", str(tmp_path / "none.zip"),
                      "-o", str(tmp_path / "x.wav")]) == 2
     assert "model not found" in capsys.readouterr().err

@@ -51,6 +51,10 @@ class Transcriber:
 
     def _load(self, model, device, beam_size, ctc_weight, speech2text_cls) -> None:
         self.sample_rate = self.pack.sample_rate
+        # ESPnet's beam search fails ("selected index k out of range") on a beam wider than the
+        # vocabulary, which small character models (digits, yes/no) can have
+        vocabulary = (self.pack.root / "tokens.txt").read_text(encoding="utf-8").split()
+        beam_size = max(1, min(beam_size, len(vocabulary)))
         self.speech2text = speech2text_cls(
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
             device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
