@@ -12,9 +12,10 @@ import warnings
 from functools import partial
 
 from .. import __version__
-from . import energy, pack, synthesize, transcribe
+from . import demo, energy, pack, synthesize, transcribe
 
-COMMANDS = {"transcribe": transcribe, "synthesize": synthesize, "pack": pack, "energy": energy}
+COMMANDS = {"transcribe": transcribe, "synthesize": synthesize, "pack": pack, "energy": energy,
+            "demo": demo}
 
 
 class CLIError(Exception):

@@ -25,7 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="?", help="text to speak (default: --text-file or stdin)")
     p.add_argument("-o", "--output", required=True, help="output .wav file, or a directory")
     p.add_argument("--text-file", help="one utterance per line ('-' for stdin)")
-    p.add_argument("--model", help="packed TTS model (.zip or directory from 'spikespeech pack')")
+    p.add_argument("--model", help="packed TTS model (.zip or directory from 'spikespeech pack'); "
+                   "default: the shipped Kathleen SpikeVoice model")
     p.add_argument("--vocoder", help="'griffin_lim', or a HiFi-GAN dir from spikespeech.bin."
                    "vocoder_train (default: the pack's vocoder, else Griffin-Lim)")
     p.add_argument("--speed", type=positive_float, default=1.0, help="speaking rate, >1 faster (default 1)")
@@ -38,11 +39,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..models import MissingDefaultModel, resolve_model
     from .main import CLIError
 
-    if args.model is None:
-        raise CLIError("no --model given: pass a packed TTS model made by 'spikespeech pack' "
-                       "(no default model is shipped yet)")
+    try:
+        args.model = resolve_model(args.model, "tts")
+    except MissingDefaultModel as exc:
+        raise CLIError(str(exc)) from None
     lines = _read_lines(args, CLIError)
     output = Path(args.output)
     single_file = output.suffix.lower() == ".wav"

@@ -20,7 +20,8 @@ DESCRIPTION = (
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("audio", nargs="+", metavar="AUDIO", help="audio file, directory, wav.scp or -")
-    p.add_argument("--model", help="packed model (.zip or directory from 'spikespeech pack')")
+    p.add_argument("--model", help="packed model (.zip or directory from 'spikespeech pack'); default: the "
+                   "shipped Kathleen + FSDD IML-Spikeformer model")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.add_argument("--beam-size", type=positive_int, default=10, help="beam size (default 10)")
     p.add_argument("--ctc-weight", type=unit_float, default=0.3,
@@ -35,11 +36,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..audio import AudioError, expand_inputs, load_audio
+    from ..models import MissingDefaultModel, resolve_model
     from .main import CLIError
 
-    if args.model is None:
-        raise CLIError("no --model given: pass a packed model made by 'spikespeech pack' "
-                       "(no default model is shipped yet)")
+    try:
+        args.model = resolve_model(args.model, "asr")
+    except MissingDefaultModel as exc:
+        raise CLIError(str(exc)) from None
     inputs, input_errors = expand_inputs(args.audio)
     for message in input_errors:
         _error(message)

@@ -1,0 +1,72 @@
+"""``spikespeech demo``: the gradio web demo (transcribe, synthesize, round trip, models)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .argtypes import positive_float, positive_int
+
+HELP = "start the web demo (ASR and TTS in the browser)"
+DESCRIPTION = (
+    "Serve the web demo on http://HOST:PORT: transcribe recorded or uploaded speech, "
+    "synthesize text, round-trip text through both models, and read the model cards. Uses the "
+    "shipped default models unless --asr-model/--tts-model are given; both are loaded before "
+    "the server starts. Binds 127.0.0.1 (this machine only) unless --host says otherwise; "
+    "no public share link unless --share. Stop with Ctrl-C."
+)
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in 1..65535 (got {value})")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; 0.0.0.0 serves the whole network)")
+    p.add_argument("--port", type=port_number, default=7860, help="port (default 7860)")
+    p.add_argument("--asr-model", help="packed ASR model (default: the shipped one)")
+    p.add_argument("--tts-model", help="packed TTS model (default: the shipped one)")
+    p.add_argument("--max-upload-mb", type=positive_float, default=10.0,
+                   help="largest accepted upload in MB (MiB; default 10)")
+    p.add_argument("--max-text-chars", type=positive_int, default=500,
+                   help="longest text to synthesize (default 500 characters)")
+    p.add_argument("--max-audio-seconds", type=positive_float, default=60.0,
+                   help="longest audio to transcribe (default 60 s)")
+    p.add_argument("--queue-size", type=positive_int, default=16,
+                   help="requests that may wait while one is served (default 16); more are refused")
+    p.add_argument("--share", action="store_true",
+                   help="also open a public gradio share link (off by default; needs internet)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .main import CLIError
+
+    for task in ("asr", "tts"):  # before the slow imports: a typo fails at once
+        path = getattr(args, f"{task}_model")
+        if path is not None and not Path(path).expanduser().exists():
+            raise CLIError(f"--{task}-model {path}: model not found")
+
+    # heavy imports only now: `spikespeech --help` stays instant
+    from ..demo.callbacks import DemoState
+    from ..demo.limits import Limits
+    from ..demo.models import DemoModels, ModelLoadError
+
+    limits = Limits(max_upload_mb=args.max_upload_mb, max_text_chars=args.max_text_chars,
+                    max_audio_seconds=args.max_audio_seconds, queue_size=args.queue_size)
+    try:
+        models = DemoModels(args.asr_model, args.tts_model, device=args.device)
+    except ModelLoadError as exc:
+        given = exc.task is not None and getattr(args, f"{exc.task}_model") is not None
+        raise CLIError(f"--{exc.task}-model {exc}" if given else str(exc)) from None
+    from ..demo.app import LaunchError, serve
+
+    try:
+        return serve(DemoState(models, limits), host=args.host, port=args.port, share=args.share)
+    except LaunchError as exc:
+        raise CLIError(str(exc)) from None

@@ -1,0 +1,140 @@
+"""The demo's two models, loaded once and shared by every request.
+
+:class:`DemoModels` holds one :class:`~spikespeech.espnet.transcriber.Transcriber` and one
+:class:`~spikespeech.espnet.synthesizer.Synthesizer`, from given packs or the shipped
+defaults, and their model cards. :meth:`DemoModels.switch` replaces one of them with another
+local pack; if that pack does not load, the old model stays. ``lock`` serialises model use
+and switching (the app also queues requests one at a time; the lock keeps direct callers
+safe too).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from ..espnet.synthesizer import Synthesizer
+from ..espnet.transcriber import Transcriber
+
+log = logging.getLogger(__name__)
+TASKS = ("asr", "tts")
+_TITLES = {"asr": "Speech recognition (ASR)", "tts": "Speech synthesis (TTS)"}
+
+
+class ModelLoadError(ValueError):
+    """A model could not be loaded; the message is one line meant for the user."""
+
+    def __init__(self, message: str, task: str | None = None) -> None:
+        super().__init__(message)
+        self.task = task
+
+
+class DemoModels:
+    """``asr``/``tts``: packed model paths; ``None`` = the shipped default of that task."""
+
+    def __init__(self, asr: str | Path | None = None, tts: str | Path | None = None,
+                 device: str = "cpu", beam_size: int = 10) -> None:
+        self.device, self.beam_size = device, beam_size
+        self.lock = threading.RLock()
+        self.paths: dict[str, Path] = {}
+        self.defaults: dict[str, bool] = {}
+        self.transcriber: Transcriber | None = None
+        self.synthesizer: Synthesizer | None = None
+        try:
+            for task, path in (("asr", asr), ("tts", tts)):
+                self._install(task, *self._load(task, path))
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- loading -------------------------------------------------------------------------
+    def _load(self, task: str, path: str | Path | None) -> tuple[Path, bool, Transcriber | Synthesizer]:
+        from ..espnet.packing import PackError
+        from ..models import MissingDefaultModel, default_model
+
+        is_default = path is None
+        try:
+            path = default_model(task) if is_default else Path(path).expanduser()
+        except MissingDefaultModel as exc:
+            raise ModelLoadError(str(exc).replace("with --model", f"with --{task}-model"), task) from None
+        if not path.exists():
+            raise ModelLoadError(f"{path}: model not found", task)
+        try:
+            if task == "asr":
+                model = Transcriber(path, device=self.device, beam_size=self.beam_size)
+            else:
+                model = Synthesizer(path, device=self.device)
+        except PackError as exc:
+            raise ModelLoadError(str(exc), task) from None
+        except Exception as exc:  # ESPnet/torch errors of a broken pack: one line, log the rest
+            log.warning("could not load %s model %s", task, path, exc_info=True)
+            raise ModelLoadError(f"{path}: could not load this {task.upper()} model "
+                                 f"({type(exc).__name__}: {_first_line(exc)})", task) from None
+        return path, is_default, model
+
+    def _install(self, task: str, path: Path, is_default: bool, model) -> None:
+        old = self.transcriber if task == "asr" else self.synthesizer
+        if task == "asr":
+            self.transcriber = model
+        else:
+            self.synthesizer = model
+        self.paths[task], self.defaults[task] = path, is_default
+        if old is not None:
+            old.close()  # removes its extracted pack
+
+    def switch(self, task: str, path: str | Path) -> str:
+        """Load ``path`` as the ``task`` model; on success the old one is closed. Raises
+        :class:`ModelLoadError` (the old model stays) if it does not load."""
+        if task not in TASKS:
+            raise ModelLoadError(f"unknown task {task!r}")
+        text = str(path).strip().strip("'\"")
+        if not text:
+            raise ModelLoadError("type the path of a packed model (.zip or directory) first")
+        loaded = self._load(task, text)  # outside the lock: requests continue meanwhile
+        with self.lock:
+            self._install(task, *loaded)
+        return f"Loaded {task.upper()} model `{loaded[0].name}`."
+
+    def close(self) -> None:
+        for model in (self.transcriber, self.synthesizer):
+            if model is not None:
+                model.close()
+        self.transcriber = self.synthesizer = None
+
+    # ---- facts for the UI ----------------------------------------------------------------
+    @property
+    def speakers(self) -> list[str]:
+        """Speaker names of the TTS model (empty for one-speaker models)."""
+        return list(self.synthesizer.speakers) if self.synthesizer is not None else []
+
+    def card(self, task: str) -> str:
+        """Markdown: a one-line summary of the loaded ``task`` model, then its model card."""
+        model = self.transcriber if task == "asr" else self.synthesizer
+        if model is None:
+            return f"### {_TITLES[task]}\n\n*No model loaded.*"
+        network = model.speech2text.asr_model if task == "asr" else model.text2speech.tts
+        params = sum(p.numel() for p in network.parameters()) / 1e6
+        where = "shipped default" if self.defaults[task] else "loaded from a local path"
+        summary = (f"### {_TITLES[task]}\n\n`{self.paths[task].name}` ({where}) · "
+                   f"{model.sample_rate} Hz · {params:.2f} M parameters")
+        if task == "tts":
+            summary += f" · {len(self.speakers) or 1} speaker(s)"
+        return f"{summary}\n\n---\n\n{self._card_text(task, model)}"
+
+    def _card_text(self, task: str, model) -> str:
+        if model.card:
+            return model.card
+        if self.defaults[task]:
+            from ..models import MissingDefaultModel, default_card
+
+            try:
+                return default_card(task)
+            except MissingDefaultModel:
+                pass
+        return "*This pack has no model card.*"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else "no details"
