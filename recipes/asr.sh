@@ -31,6 +31,8 @@ set -euo pipefail
 stage=1
 stop_stage=100
 redo=false               # run selected stages even if they finished before
+continue_training=false  # true: training with changed options (e.g. a larger max_epoch) resumes the
+                         # experiment's last checkpoint instead of moving the old run aside
 python=                  # interpreter; default: $PYTHON, else the checkout's .venv, else python3
 nj=4                     # parallel jobs for data preparation/dumping
 inference_nj=4           # parallel decoding jobs per test set
@@ -85,6 +87,7 @@ require_options train_set valid_set test_sets asr_config
 require_files asr_config inference_config model_card
 case "$token_type" in char|word|bpe) ;; *) die "--token_type must be char, word or bpe (got $token_type)" ;; esac
 require_bool redo "$redo"
+require_bool continue_training "$continue_training"
 if [ "$use_lm" = true ] && { [ -z "$lm_config" ] || [ ! -f "$lm_config" ]; }; then
     die "--use_lm true needs --lm_config FILE (got '${lm_config}')"
 fi
@@ -143,7 +146,7 @@ stage_key() {
 }
 
 before_stage() {  # n marker: training again with other options starts afresh
-    if [ "$1" = 8 ] && [ -d "$asr_exp" ]; then
+    if [ "$1" = 8 ] && [ -d "$asr_exp" ] && [ "$continue_training" = false ]; then
         move_aside "$asr_exp"  # rather than resume the old checkpoint
     fi
 }

@@ -29,6 +29,8 @@ set -euo pipefail
 stage=1
 stop_stage=100
 redo=false               # run selected stages even if they finished before
+continue_training=false  # true: training with changed options (e.g. a larger max_epoch) resumes the
+                         # experiment's last checkpoint instead of moving the old run aside
 python=                  # interpreter; default: $PYTHON, else the checkout's .venv, else python3
 nj=4                     # parallel jobs for dumping
 inference_nj=2           # parallel synthesis jobs per test set
@@ -85,6 +87,7 @@ case "$language" in en|zh) ;; *) die "--language must be en or zh (got $language
 score_asr=${score_asr:-$( [ "$language" = en ] && echo pocketsphinx || echo none )}
 case "$score_asr" in pocketsphinx|none) ;; *) die "--score_asr must be pocketsphinx or none (got $score_asr)" ;; esac
 require_bool redo "$redo"
+require_bool continue_training "$continue_training"
 require_bool use_sid "$use_sid"
 require_counts "$nj" "$inference_nj" "$ngpu" "$num_nodes" "$node_rank"
 [ "$nj" -ge 1 ] && [ "$inference_nj" -ge 1 ] || die "--nj and --inference_nj must be >= 1"
@@ -141,7 +144,7 @@ stage_key() {
 }
 
 before_stage() {  # n marker: training again with other options starts afresh
-    if [ "$1" = 6 ] && [ -d "$tts_exp" ]; then move_aside "$tts_exp"; fi
+    if [ "$1" = 6 ] && [ -d "$tts_exp" ] && [ "$continue_training" = false ]; then move_aside "$tts_exp"; fi
     if [ "$1" = 7 ] && [ -n "$vocoder_config" ] && [ -d "$vocoder_dir" ]; then move_aside "$vocoder_dir"; fi
 }
 

@@ -96,6 +96,12 @@ def test_mini_an4_end_to_end_resume_and_redo(tmp_path):
     changed = _ok(run_recipe(recipe, *data_dir, "--stage", "9", "--stop_stage", "9",
                              "--inference_args", "--beam_size 2"))
     assert "stage 9: decode" in changed
+    # training longer resumes the experiment with --continue_training true (else it starts afresh)
+    longer = _ok(run_recipe(recipe, *data_dir, "--stage", "8", "--stop_stage", "8", "--asr_args",
+                            "--max_epoch 4", "--continue_training", "true"))
+    assert "moved to" not in longer and not list((recipe / "exp").glob("asr_train_asr_spiking.old-*"))
+    assert (exp / "4epoch.pth").exists() and "4epoch results" in longer
+    assert "1epoch results" not in longer  # epochs 1-3 were not trained again
     # the optional LM: trained in stage 6, then used by the beam search
     with_lm = _ok(run_recipe(recipe, *data_dir, "--stage", "6", "--stop_stage", "9", "--use_lm", "true",
                              "--lm_config", "conf/train_lm_rnn.yaml"))
