@@ -117,7 +117,7 @@ class DemoModels:
         params = sum(p.numel() for p in network.parameters()) / 1e6
         where = "shipped default" if self.defaults[task] else "loaded from a local path"
         summary = (f"### {_TITLES[task]}\n\n`{self.paths[task].name}` ({where}) · "
-                   f"{model.sample_rate} Hz · {params:.2f} M parameters")
+                   f"{model.sample_rate} Hz · {params:.2f} M weights in the pack")
         if task == "tts":
             summary += f" · {len(self.speakers) or 1} speaker(s)"
         return f"{summary}\n\n---\n\n{self._card_text(task, model)}"
