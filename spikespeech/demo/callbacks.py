@@ -21,7 +21,7 @@ from ..audio import AudioError, load_audio, resample
 from ..energy import SpikeRecorder
 from . import plots
 from .limits import Limits
-from .models import DemoModels, ModelLoadError
+from .models import DemoModels, ModelLoadError, first_line
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -318,6 +318,5 @@ def _unexpected(what: str, exc: Exception) -> dict:
     """``info``/``error`` fields for a failure that is not the user's: one line for them,
     the traceback for the server log."""
     log.error("%s failed", what, exc_info=exc)
-    lines = str(exc).strip().splitlines()
-    message = f"{what} failed ({type(exc).__name__}: {lines[0][:200] if lines else 'no details'})"
+    message = f"{what} failed ({type(exc).__name__}: {first_line(exc)})"
     return {"info": _error_md(message), "error": message}
