@@ -130,6 +130,10 @@ stage_marker() {
     esac
 }
 
+model_key() {  # the model that decoding uses, with its file's stamp
+    echo "model=$inference_model@$(file_stamp "$(model_file 2>/dev/null)")"
+}
+
 stage_key() {
     case $1 in
         1) echo "sets=$data_sets opts=$local_data_opts" ;;
@@ -140,8 +144,9 @@ stage_key() {
         6) echo "lm=$(config_sum "$lm_config") args=$lm_args tokens=$token_tag" ;;
         7) echo "tokens=$token_tag train=$train_dump" ;;
         8) echo "asr=$(config_sum "$asr_config") args=$asr_args tokens=$token_tag" ;;
-        9|10) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args model=$inference_model lm=$use_lm" ;;
-        11) echo "model=$inference_model card=$(config_sum "$model_card") opts=$card_opts" ;;
+        9|10) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args $(model_key)" \
+                   "lm=$use_lm@$(file_stamp "$lm_exp/valid.loss.ave.pth")" ;;
+        11) echo "$(model_key) card=$(config_sum "$model_card") opts=$card_opts" ;;
     esac
 }
 

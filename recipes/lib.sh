@@ -69,6 +69,11 @@ require_files() {  # option names that, when given, must name an existing file
 
 config_sum() { cat "$@" 2>/dev/null | cksum | cut -d' ' -f1; }
 
+# "size.mtime" of the file a path (or symlink) names, "-" when there is none: a stage key
+# that holds it makes the stage run again when its input model was retrained (e.g. by
+# --continue_training) although no option changed
+file_stamp() { stat -L -c '%s.%Y' "$1" 2>/dev/null || echo -; }
+
 copy_kaldi_files() {  # src dst: the table files of a dumped dir (audio stays where it is)
     mkdir -p "$2"
     local f

@@ -57,7 +57,7 @@ tts_args=                # extra arguments for tts_train (e.g. "--max_epoch 5")
 tts_tag=
 inference_config=
 inference_args=
-inference_model=valid.loss.ave.pth
+inference_model=valid.postnet_l1.ave.pth
 vocoder_config=          # HiFi-GAN config (stage 7); empty: Griffin-Lim
 vocoder_args=
 vocoder_tag=
@@ -129,6 +129,11 @@ stage_marker() {
     esac
 }
 
+model_key() {  # the model and vocoder that decoding uses, with the files' stamps
+    echo "model=$inference_model@$(file_stamp "$(model_file 2>/dev/null)")" \
+        "vocoder=$vocoder_dir@$(file_stamp "$vocoder_dir/generator.pth")"
+}
+
 stage_key() {
     case $1 in
         1) echo "sets=$data_sets opts=$local_data_opts" ;;
@@ -138,8 +143,8 @@ stage_key() {
         5) echo "feats=$feats_tag train=$train_set sid=$use_sid" ;;
         6) echo "tts=$(config_sum "$tts_config") args=$tts_args language=$language sid=$use_sid" ;;
         7) echo "vocoder=$(config_sum "$vocoder_config") args=$vocoder_args train=$train_set" ;;
-        8|9) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args model=$inference_model vocoder=$vocoder_dir asr=$score_asr" ;;
-        10) echo "model=$inference_model vocoder=$vocoder_dir card=$(config_sum "$model_card") bar=$intelligibility_bar opts=$card_opts" ;;
+        8|9) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args $(model_key) asr=$score_asr" ;;
+        10) echo "$(model_key) card=$(config_sum "$model_card") bar=$intelligibility_bar opts=$card_opts" ;;
     esac
 }
 
@@ -261,7 +266,7 @@ stage_7() {
 
 model_file() {
     local f=$tts_exp/$inference_model
-    if [ ! -e "$f" ] && [ -e "$tts_exp/valid.loss.best.pth" ]; then f=$tts_exp/valid.loss.best.pth; fi
+    if [ ! -e "$f" ] && [ -e "$tts_exp/valid.postnet_l1.best.pth" ]; then f=$tts_exp/valid.postnet_l1.best.pth; fi
     [ -e "$f" ] || { echo "$tts_exp/$inference_model: not found (train first: stage 6)" >&2; return 1; }
     echo "$f"
 }

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -59,6 +60,12 @@ def test_ljspeech_recipe_all_stages_then_synthesize(tmp_path):
     # a rerun skips every finished stage
     rerun = _ok(run_recipe(recipe, *data, "--tts_args", "--max_epoch 2", timeout=600))
     assert rerun.count("finished before with these options, skipped") == 10
+    # a retrained model (same options, e.g. --continue_training) is decoded again
+    model = (exp / "valid.postnet_l1.ave.pth").resolve()
+    os.utime(model, (model.stat().st_atime, model.stat().st_mtime + 10))
+    again = _ok(run_recipe(recipe, *data, "--tts_args", "--max_epoch 2", "--stage", "6", "--stop_stage", "8",
+                           timeout=600))
+    assert "stage 6 (train): finished before" in again and "stage 8: decode" in again
 
     out = tmp_path / "hello.wav"
     proc = subprocess.run(

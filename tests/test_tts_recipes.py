@@ -216,8 +216,8 @@ def test_csmsc_recipe_on_a_miniature_corpus(tmp_path):
     config = yaml.safe_load((exp / "config.yaml").read_text())
     assert config["feats_extract_conf"]["fs"] == 24000 and config["max_epoch"] == 1
     assert config["token_list"] == tokens and "spks" not in config["tts_conf"]
-    assert (exp / "1epoch.pth").is_file() and (exp / "valid.loss.ave.pth").exists()
-    decode = exp / "decode_default_valid.loss.ave_griffin_lim" / "test"
+    assert (exp / "1epoch.pth").is_file() and (exp / "valid.postnet_l1.ave.pth").exists()
+    decode = exp / "decode_default_valid.postnet_l1.ave_griffin_lim" / "test"
     audio, rate = sf.read(decode / "wav" / "csmsc-000006.wav")
     assert rate == 24000 and len(audio) >= 300 and np.isfinite(audio).all()
     scores = json.loads((decode / "score" / "scores.json").read_text())
@@ -268,7 +268,7 @@ def test_vctk_multi_speaker_recipe_on_a_miniature_corpus(tmp_path):
         assert [f"dump/raw/{name}/utt2sid", "sids", "text_int"] in inputs
     state = torch.load(exp / "1epoch.pth", map_location="cpu")
     assert tuple(state["tts.model.speaker_table.weight"].shape) == (3, 128)
-    decode = exp / "decode_default_valid.loss.ave_griffin_lim" / "test"
+    decode = exp / "decode_default_valid.postnet_l1.ave_griffin_lim" / "test"
     keys = sorted((decode / "split").glob("keys.[0-9][0-9][0-9]"))
     # no empty job (ESPnet's inference fails on an empty key file), each sentence in one job
     assert keys and all(k.stat().st_size > 0 for k in keys)

@@ -4,7 +4,7 @@
         --model_file exp/asr/valid.acc.ave.pth --data_dir dump/raw/test \\
         --out exp/asr/decode/test/energy.json [--max_utts 50]
     python -m spikespeech.recipe.energy --tts_config exp/tts/config.yaml \\
-        --model_file exp/tts/valid.loss.ave.pth --data_dir dump/raw/test --out energy.json
+        --model_file exp/tts/valid.postnet_l1.ave.pth --data_dir dump/raw/test --out energy.json
 
 TTS: the whole acoustic model (SpikeVoice's encoder, variance adaptor, decoder and postnet
 in their inference form; not the vocoder) synthesizes the mels of the first ``--max_utts``
