@@ -404,7 +404,7 @@ def test_model_card_is_the_recipe_text_plus_what_was_measured(tmp_path, capsys):
     assert ("- encoder: iml_spikeformer, 6 blocks, d 128, FFN 512, 4 heads, input layer conv2d2, "
             "output membrane") in card
     assert "- neurons: imls (4 levels), 1 time step(s); attention hd_repssa with layerwise decay mask" in card
-    assert "- parameters: 2.17M\n- training: 20 epochs, 22 min of the last training run" in card
+    assert "- parameters: 2.17M\n- training: 20 epochs, 22 min of training" in card
     measured = card.split("## Measured on the held-out test sets\n")[1].split("## Related")[0]
     assert "| test_fsdd | 2 | 16.7 | 5.9 |" in measured  # 1 of 6 words, 1 of 17 characters
     related = card.split("## Related experiment: `h/asr_heldout`\n")[1].split("## Theoretical")[0]

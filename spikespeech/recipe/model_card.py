@@ -116,7 +116,7 @@ def render(exp: Path, about: str, recipe: str, bar: float | None = None,
         f"- parameters: {_params(info.get('parameters'))}"
         + (" (without the training-only aligner)" if tts else ""),
         f"- training: {info.get('epochs') or '-'} epochs"
-        + (f", {info['train_seconds'] / 60:.0f} min of the last training run"
+        + (f", {info['train_seconds'] / 60:.0f} min of training"
            if info.get("train_seconds") else ""),
         "",
         "## Measured on the held-out test sets\n",

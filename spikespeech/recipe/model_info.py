@@ -7,17 +7,21 @@ Fields: ``name`` (the exp dir's name), ``encoder`` (the config's encoder type; f
 ``tts`` type and its backbone), ``parameters`` and ``encoder_parameters`` (counted on the
 model built from ``config.yaml``; TTS: the acoustic model without its training-only
 aligner, and its phoneme encoder), ``epochs``
-(the last saved epoch), ``train_seconds`` (wall time of the training stage's last run).
+(the last saved epoch), ``train_seconds`` (wall time of all its training epochs, train and
+validation, from the ESPnet reporter in ``checkpoint.pth``, so runs resumed with
+``--continue_training`` count too; ``--train_seconds`` when there is no checkpoint).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import sys
 from pathlib import Path
 
+import torch
 import yaml
 
 from ..data.kaldi import _atomic_write
@@ -29,7 +33,26 @@ def describe(exp: Path, train_seconds: float | None) -> dict:
         raise ValueError(f"{config}: not found (has the experiment been trained?)")
     conf = yaml.safe_load(config.read_text()) or {}
     info = _describe_tts(config, conf) if "tts" in conf else _describe_asr(config, conf)
-    return {"name": exp.name, **info, "epochs": _last_epoch(exp), "train_seconds": train_seconds}
+    seconds = _training_seconds(exp)
+    return {"name": exp.name, **info, "epochs": _last_epoch(exp),
+            "train_seconds": train_seconds if seconds is None else seconds}
+
+
+def _training_seconds(exp: Path) -> float | None:
+    """Summed train + valid wall time of every epoch the reporter of ``checkpoint.pth`` holds,
+    or None without a readable checkpoint."""
+    path = exp / "checkpoint.pth"
+    if not path.is_file():
+        return None
+    try:
+        # weights_only=False as ESPnet's own --resume loads this file: its reporter holds
+        # timedeltas and numpy scalars
+        stats = torch.load(path, map_location="cpu", weights_only=False)["reporter"]["stats"]
+    except Exception:  # a truncated or foreign checkpoint: fall back to the caller's figure
+        return None
+    times = [epoch.get(phase, {}).get("time") for epoch in stats.values() for phase in ("train", "valid")]
+    total = sum(t.total_seconds() for t in times if isinstance(t, datetime.timedelta))
+    return total or None
 
 
 def _describe_asr(config: Path, conf: dict) -> dict:
