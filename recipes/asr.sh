@@ -113,6 +113,7 @@ print(hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8])' "
 asr_stats_dir=$expdir/stats/asr_${token_tag}_fs${fs}_${frontend_tag}${speed_perturb_factors:+_sp}
 [ -z "$lm_config" ] || lm_tag=${lm_tag:-$(basename "${lm_config%.*}")}
 lm_exp=$expdir/lm_$lm_tag
+lm_file=$lm_exp/valid.loss.ave.pth  # the LM that decoding uses
 inference_name=$(basename "${inference_config:-default}" .yaml)
 inference_tag=decode_${inference_name#decode_}_${inference_model%.pth}
 logdir=$expdir/logs
@@ -145,7 +146,7 @@ stage_key() {
         7) echo "tokens=$token_tag train=$train_dump" ;;
         8) echo "asr=$(config_sum "$asr_config") args=$asr_args tokens=$token_tag" ;;
         9|10) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args $(model_key)" \
-                   "lm=$use_lm@$(file_stamp "$lm_exp/valid.loss.ave.pth")" ;;
+                   "lm=$use_lm@$(file_stamp "$lm_file")" ;;
         11) echo "$(model_key) card=$(config_sum "$model_card") opts=$card_opts" ;;
     esac
 }
@@ -280,7 +281,7 @@ stage_9() {
     local model s dir i pids=() lm=()
     model=$(model_file)
     if [ "$use_lm" = true ]; then
-        lm=(--lm_train_config "$lm_exp/config.yaml" --lm_file "$lm_exp/valid.loss.ave.pth")
+        lm=(--lm_train_config "$lm_exp/config.yaml" --lm_file "$lm_file")
     fi
     local conf=()
     [ -z "$inference_config" ] || conf=(--config "$inference_config")

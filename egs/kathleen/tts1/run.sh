@@ -9,5 +9,5 @@ cd "$(dirname "$0")"
 exec ../../../recipes/tts.sh \
     --train_set train --valid_set dev --test_sets "test" \
     --fs 16000 --language en --nj 2 --inference_nj 2 \
-    --tts_config conf/train_spikevoice_small.yaml --inference_model valid.postnet_l1.ave.pth \
+    --tts_config conf/train_spikevoice_small.yaml \
     "$@"
