@@ -5,9 +5,9 @@
 #
 #   ./run.sh [--stage N] [--stop_stage M] [--asr_config conf/train_asr_transformer.yaml] ...
 #
-# Stages (each logged to exp/logs/; a finished stage is skipped when run again with the
-# same options, so an interrupted run resumes where it stopped; --redo true runs the
-# selected stages again):
+# Stages (each logged to exp/logs/stageN.NAME.log, training also to exp/<tag>/train.log as in
+# ESPnet; a finished stage is skipped when run again with the same options, so an interrupted
+# run resumes where it stopped; --redo true runs the selected stages again):
 #    1  data preparation        local/data.sh → data/<set>/ (Kaldi dirs)
 #    2  format / dump audio     resample to --fs, mono, validated → dump/raw/org/<set>/
 #    3  speed perturbation      of the training set (--speed_perturb_factors; skipped if empty)
@@ -217,7 +217,8 @@ stage_6() {
     py -m spikespeech.bin.lm_train --use_preprocessor true $(token_args) "${text_args[@]}" \
         --train_shape_file "$lm_exp/stats/train/text_shape" \
         --valid_shape_file "$lm_exp/stats/valid/text_shape" --fold_length 150 \
-        --config "$lm_config" --ngpu "$ngpu" --resume true --output_dir "$lm_exp" $lm_args
+        --config "$lm_config" --ngpu "$ngpu" --resume true --output_dir "$lm_exp" $lm_args \
+        2>&1 | tee -a "$lm_exp/train.log"
 }
 
 asr_data_args() {  # prefix(train|valid) set
@@ -265,7 +266,7 @@ stage_8() {
         --valid_shape_file "$asr_stats_dir/valid/text_shape.$token_type" \
         --fold_length 80000 --fold_length 150 \
         --config "$asr_config" --frontend_conf "fs=$fs" $(normalize_args) "${dist[@]}" \
-        --resume true --output_dir "$asr_exp" $asr_args
+        --resume true --output_dir "$asr_exp" $asr_args 2>&1 | tee -a "$asr_exp/train.log"
     py -m spikespeech.recipe.model_info --exp "$asr_exp" --train_seconds "$(( SECONDS - start ))" \
         --out "$asr_exp/model_info.json"
 }

@@ -5,9 +5,9 @@
 #
 #   ./run.sh [--stage N] [--stop_stage M] [--tts_config conf/train_fastspeech2_ann.yaml] ...
 #
-# Stages (each logged to exp/logs/; a finished stage is skipped when run again with the
-# same options, so an interrupted run resumes where it stopped; --redo true runs the
-# selected stages again):
+# Stages (each logged to exp/logs/stageN.NAME.log, training also to exp/<tag>/train.log as in
+# ESPnet; a finished stage is skipped when run again with the same options, so an interrupted
+# run resumes where it stopped; --redo true runs the selected stages again):
 #    1  data preparation        local/data.sh → data/<set>/ (Kaldi dirs)
 #    2  format / dump audio     resample to --fs, mono, validated → dump/raw/org/<set>/
 #    3  filter                  too short/long utterances and empty text (train/valid sets)
@@ -248,7 +248,7 @@ stage_6() {
         --valid_shape_file "$tts_stats_dir/valid/speech_shape" \
         --fold_length 150 --fold_length 204800 \
         --config "$tts_config" $(normalize_args) "${dist[@]}" \
-        --resume true --output_dir "$tts_exp" $tts_args
+        --resume true --output_dir "$tts_exp" $tts_args 2>&1 | tee -a "$tts_exp/train.log"
     py -m spikespeech.recipe.model_info --exp "$tts_exp" --train_seconds "$(( SECONDS - start ))" \
         --out "$tts_exp/model_info.json"
 }

@@ -56,6 +56,7 @@ def test_ljspeech_recipe_all_stages_then_synthesize(tmp_path):
     assert "MCD dB" in results and "tts_train_spikevoice_small" in results
     info = json.loads((exp / "model_info.json").read_text())
     assert info["epochs"] == 2 and info["encoder"] == "spikevoice (spiking)"
+    assert "2epoch results" in (exp / "train.log").read_text()  # the experiment keeps its own log
 
     # a rerun skips every finished stage
     rerun = _ok(run_recipe(recipe, *data, "--tts_args", "--max_epoch 2", timeout=600))

@@ -85,6 +85,7 @@ def test_mini_an4_end_to_end_resume_and_redo(tmp_path):
     results = (recipe / "exp" / "RESULTS.md").read_text()
     assert "## test" in results and "asr_train_asr_spiking" in results
     assert (exp / "model.zip").exists() and (exp / "model_info.json").exists()
+    assert "1epoch results" in (exp / "train.log").read_text()  # the experiment keeps its own log
 
     # everything finished: a second run skips every stage
     again = _ok(run_recipe(recipe, *data_dir))
@@ -102,11 +103,13 @@ def test_mini_an4_end_to_end_resume_and_redo(tmp_path):
     assert "moved to" not in longer and not list((recipe / "exp").glob("asr_train_asr_spiking.old-*"))
     assert (exp / "4epoch.pth").exists() and "4epoch results" in longer
     assert "1epoch results" not in longer  # epochs 1-3 were not trained again
+    assert "1epoch results" in (exp / "train.log").read_text()  # appended to, not overwritten
     # the optional LM: trained in stage 6, then used by the beam search
     with_lm = _ok(run_recipe(recipe, *data_dir, "--stage", "6", "--stop_stage", "9", "--use_lm", "true",
                              "--lm_config", "conf/train_lm_rnn.yaml"))
     assert "stage 6: lm" in with_lm and "stage 9: decode" in with_lm
     assert (recipe / "exp" / "lm_train_lm_rnn" / "valid.loss.ave.pth").exists()
+    assert "1epoch results" in (recipe / "exp" / "lm_train_lm_rnn" / "train.log").read_text()
     logs = (exp / "decode_asr_valid.acc.ave" / "test" / "split").glob("keys.*.log")
     assert all("--lm_file exp/lm_train_lm_rnn/valid.loss.ave.pth" in p.read_text() for p in logs)
 
