@@ -140,7 +140,8 @@ def test_expand_inputs(tmp_path):
     (tmp_path / "empty").mkdir()
     inputs, errors = expand_inputs([str(tmp_path / "d"), str(scp), "-", str(tmp_path / "empty")],
                                    stdin=io.StringIO(f"{b}\n\n"))
-    assert [(i.utt_id, i.path) for i in inputs] == [("a", a), ("a-2", b), ("utt1", a), ("a-3", b)]
+    # same stem in two folders: ids from the path below the common folder; the same file twice: -2
+    assert [(i.utt_id, i.path) for i in inputs] == [("a", a), ("sub-a", b), ("utt1", a), ("sub-a-2", b)]
     assert errors == [f"{scp}:2: expected 'utterance-id path'",
                       f"{tmp_path / 'empty'}: directory contains no audio files"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import warnings
 from pathlib import Path
 
@@ -16,12 +17,10 @@ def load_audio(path: str | Path, target_rate: int) -> np.ndarray:
     """Read ``path`` (wav, flac, ogg, sph via soundfile; mp3 and others via librosa),
     mix to mono, resample to ``target_rate``; returns float32 samples in [-1, 1]."""
     path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a directory")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes)")
+    check_audio_file(path)
+    cut = wav_shortfall(path)
+    if cut is not None:
+        raise AudioError(f"{path}: truncated WAV (header says {cut[0]:.2f} s, file holds {cut[1]:.2f} s)")
     samples, rate = _read(path)
     if samples.ndim == 2:
         samples = samples.mean(axis=1)
@@ -32,6 +31,49 @@ def load_audio(path: str | Path, target_rate: int) -> np.ndarray:
     if rate != target_rate:
         samples = resample(samples, rate, target_rate)
     return np.ascontiguousarray(samples, dtype=np.float32)
+
+
+def check_audio_file(path: str | Path) -> None:
+    """Raise :class:`AudioError` if ``path`` is missing, a directory or empty (cheap: no decoding),
+    so that callers can reject inputs before loading a model."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes)")
+
+
+def wav_shortfall(path: str | Path) -> tuple[float, float] | None:
+    """``(seconds the header declares, seconds present)`` for a RIFF/WAVE file whose data chunk
+    is cut short (an interrupted copy or download), else ``None``.
+
+    libsndfile silently reads what is there; this compares the data chunk's declared size with
+    the bytes after it. Sizes 0 and 0xFFFFFFFF mean "unknown" (streamed WAVs) and pass."""
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        byte_rate = 0
+        while True:
+            header = f.read(8)
+            if len(header) < 8:
+                return None
+            chunk, length = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk == b"data":
+                present = size - f.tell()
+                if length in (0, 0xFFFFFFFF) or length <= present or not byte_rate:
+                    return None
+                return length / byte_rate, present / byte_rate
+            skip = length + length % 2  # chunks are word-aligned
+            if chunk == b"fmt ":
+                body = f.read(length)
+                byte_rate = struct.unpack_from("<I", body, 8)[0] if len(body) >= 12 else 0
+                skip -= len(body)
+            f.seek(skip, 1)
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
