@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..audio import load_audio
 from ..energy import EnergyMeter, EnergyReport
 from .packing import PackError, open_pack
 
@@ -87,8 +89,11 @@ class Transcriber:
         self.close()
 
     @torch.no_grad()
-    def transcribe(self, samples: np.ndarray, energy: bool = False) -> Transcript:
-        """``samples``: mono float32 at :attr:`sample_rate`."""
+    def transcribe(self, audio: str | os.PathLike | np.ndarray, energy: bool = False) -> Transcript:
+        """``audio``: a file path (any format :func:`~spikespeech.audio.load_audio` reads,
+        resampled to :attr:`sample_rate`), or mono float samples at :attr:`sample_rate`.
+        Raises ``ValueError`` (:class:`~spikespeech.audio.AudioError` for files) naming the problem."""
+        samples = _samples(audio, self.sample_rate)
         if len(samples) < self.min_samples:
             raise ValueError(
                 f"audio is too short ({len(samples) / self.sample_rate:.3f} s); the model needs "
@@ -115,6 +120,25 @@ class Transcriber:
                           decode_s=time.perf_counter() - start,
                           energy=meter.report() if meter is not None else None,
                           chunks=len(pieces))
+
+
+def _samples(audio: str | os.PathLike | np.ndarray, rate: int) -> np.ndarray:
+    """``audio`` as contiguous float32 mono samples at ``rate``, or a ``ValueError`` saying why not."""
+    if isinstance(audio, (str, os.PathLike)):
+        return load_audio(audio, rate)
+    if not isinstance(audio, np.ndarray):
+        raise ValueError(f"audio must be a file path or a 1-D float numpy array, got {type(audio).__name__}")
+    if audio.ndim != 1:
+        raise ValueError(f"audio must be 1-D mono samples, got an array of shape {audio.shape} "
+                         "(mix the channels first)")
+    if not np.issubdtype(audio.dtype, np.floating):
+        raise ValueError(f"audio must be float samples in [-1, 1], got {audio.dtype} "
+                         "(divide integer PCM by its full scale, e.g. 32768 for int16)")
+    if audio.size == 0:
+        raise ValueError("audio is empty (0 samples)")
+    if not np.isfinite(audio).all():
+        raise ValueError("audio contains NaN or infinite samples")
+    return np.ascontiguousarray(audio, dtype=np.float32)
 
 
 def split_at_quiet_points(samples: np.ndarray, rate: int, max_seconds: float,
