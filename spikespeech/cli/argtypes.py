@@ -1,8 +1,9 @@
-"""argparse value types shared by the sub-commands."""
+"""argparse value types shared by the sub-commands (refused values exit 2 before any work)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def positive_int(text: str) -> int:
@@ -14,8 +15,8 @@ def positive_int(text: str) -> int:
 
 def positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0 (got {value})")
+    if not (math.isfinite(value) and value > 0):  # nan and inf: no duration or rate is infinite
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0 (got {text})")
     return value
 
 
@@ -24,3 +25,18 @@ def unit_float(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1] (got {value})")
     return value
+
+
+def sample_rate(text: str) -> int:
+    """An output sample rate a player can play: 8 kHz … 192 kHz."""
+    value = int(text)
+    if not 8000 <= value <= 192_000:
+        raise argparse.ArgumentTypeError(f"must be between 8000 and 192000 Hz (got {value})")
+    return value
+
+
+def speaker_name(text: str) -> str:
+    """A speaker name or numeric id as spk2sid tables hold them: one word."""
+    if not text or text.split() != [text]:
+        raise argparse.ArgumentTypeError(f"must be one word, a speaker name or id (got {text!r})")
+    return text

@@ -29,6 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .checks import check_output_path
+
+    output = Path(args.output)
+    check_output_path(output, directory=output.suffix != ".zip")  # before seconds of packing
+
     from ..espnet.packing import pack_asr_model, pack_tts_model
 
     if args.asr_config:

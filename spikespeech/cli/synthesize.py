@@ -7,57 +7,66 @@ import json
 import sys
 from pathlib import Path
 
-from .argtypes import positive_float, positive_int
+from .argtypes import positive_float, sample_rate, speaker_name
 
 HELP = "synthesize speech from text with a packed spiking TTS model"
 DESCRIPTION = (
     "Synthesize TEXT (or each line of --text-file, or of stdin when neither is given) into "
-    "-o OUTPUT. An OUTPUT ending in .wav receives one file (several lines are joined with a "
-    "short pause); any other OUTPUT is a directory that receives one numbered file per line "
-    "(0001.wav, …). Files are written atomically. Text is normalised (numbers, dates, "
-    "currency, abbreviations) and phonemised offline; long texts are split at sentence "
-    "boundaries. A line that cannot be spoken is reported on stderr and the others are still "
-    "synthesized; the exit code is then 1."
+    "-o OUTPUT. An OUTPUT ending in .wav (or .flac) receives one file (several lines are "
+    "joined with a short pause); other audio extensions (.mp3, .ogg…) are refused; any other "
+    "OUTPUT is a directory that receives one numbered file per line (0001.wav, …). Files are "
+    "written atomically. Text is normalised (numbers, dates, currency, abbreviations) and "
+    "phonemised offline; long texts are split at sentence boundaries. A line that cannot be "
+    "spoken is reported on stderr and the others are still synthesized; the exit code is then "
+    "1. Arguments, the text and the output path are checked before the model loads."
 )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="?", help="text to speak (default: --text-file or stdin)")
-    p.add_argument("-o", "--output", required=True, help="output .wav file, or a directory")
+    p.add_argument("-o", "--output", required=True, help="output .wav or .flac file, or a directory")
     p.add_argument("--text-file", help="one utterance per line ('-' for stdin)")
     p.add_argument("--model", help="packed TTS model (.zip or directory from 'spikespeech pack'); "
                    "default: the shipped Kathleen SpikeVoice model")
     p.add_argument("--vocoder", help="'griffin_lim', or a HiFi-GAN dir from spikespeech.bin."
                    "vocoder_train (default: the pack's vocoder, else Griffin-Lim)")
-    p.add_argument("--speed", type=positive_float, default=1.0, help="speaking rate, >1 faster (default 1)")
-    p.add_argument("--speaker", help="speaker name or id (multi-speaker models)")
-    p.add_argument("--sample-rate", type=positive_int, help="resample the output to this rate")
+    p.add_argument("--speed", type=positive_float, default=1.0,
+                   help="speaking rate, >1 faster, 0.5 to 2 (default 1)")
+    p.add_argument("--speaker", type=speaker_name, help="speaker name or id (multi-speaker models)")
+    p.add_argument("--sample-rate", type=sample_rate, help="resample the output to this rate (8000..192000)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--energy", action="store_true",
                    help="print the acoustic model's firing rate and energy vs its ANN per utterance")
     p.add_argument("-v", "--verbose", action="store_true", help="print duration and RTF per utterance")
+    p.add_argument("--no-progress", action="store_true",
+                   help="never show a progress bar (shown on a terminal for more than 3 lines)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models import MissingDefaultModel, resolve_model
+    from .checks import model_path
     from .main import CLIError
 
-    try:
-        args.model = resolve_model(args.model, "tts")
-    except MissingDefaultModel as exc:
-        raise CLIError(str(exc)) from None
-    lines = _read_lines(args, CLIError)
+    # everything that can be checked without the model is, first: loading takes seconds
+    model = model_path(args.model, "tts")
     output = Path(args.output)
-    single_file = output.suffix.lower() == ".wav"
-    if not single_file and output.exists() and not output.is_dir():
-        raise CLIError(f"{output}: exists and is not a directory (use a .wav name for one file)")
+    audio_format = _output_format(output)
+    if args.vocoder not in (None, "griffin_lim") and not Path(args.vocoder).exists():
+        raise CLIError(f"--vocoder {args.vocoder}: not found (give griffin_lim or a HiFi-GAN "
+                       "dir, zip or generator.pth)")
+    lines = _read_lines(args, CLIError)
+
+    from tqdm import tqdm
 
     from ..audio import resample
     from ..espnet.packing import PackError
-    from ..espnet.synthesizer import Synthesizer
+    from ..espnet.synthesizer import Synthesizer, check_speed
 
     try:
-        synthesizer = Synthesizer(args.model, device=args.device, vocoder=args.vocoder)
+        check_speed(args.speed)  # importing the module takes seconds, loading it more
+    except ValueError as exc:
+        raise CLIError(f"--speed: {exc}") from None
+    try:
+        synthesizer = Synthesizer(model, device=args.device, vocoder=args.vocoder)
     except PackError as exc:
         raise CLIError(str(exc)) from None
     with synthesizer:
@@ -67,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(str(exc)) from None
         rate = args.sample_rate or synthesizer.sample_rate
         failed, done = 0, []
-        for number, line in lines:
+        show = len(lines) > 3 and not args.no_progress
+        for number, line in tqdm(lines, disable=None if show else True, unit="line", file=sys.stderr):
             where = f"line {number}" if len(lines) > 1 or args.text_file else "text"
             try:
                 result = synthesizer.synthesize(line, speed=args.speed, speaker=args.speaker,
@@ -77,18 +87,36 @@ def run(args: argparse.Namespace) -> int:
                 failed += 1
                 continue
             wav = result.wav if rate == result.sample_rate else resample(result.wav, result.sample_rate, rate)
-            if single_file:
+            if audio_format:
                 done.append(wav)  # joined and written once all lines are done
-            else:
-                _write(output / f"{number:04d}.wav", wav, rate)
+            elif not _write(output / f"{number:04d}.wav", wav, rate, "wav"):
+                failed += 1
             if args.verbose or args.energy:
                 _report(where, result, args)
-        if single_file and done:
-            _write(output, _join(done, rate), rate)
-        elif single_file:
+        if audio_format and done:
+            failed += not _write(output, _join(done, rate), rate, audio_format)
+        elif audio_format:
             _error(f"{output}: not written (no line could be synthesized)")
             failed = max(failed, 1)
     return 1 if failed else 0
+
+
+def _output_format(output: Path) -> str | None:
+    """The audio format of a one-file ``output`` (``wav``/``flac``), ``None`` for a directory
+    of numbered files; refuses, before any work, an output that cannot be written."""
+    from ..audio.inputs import AUDIO_SUFFIXES
+    from ..recipe.dump import AUDIO_FORMATS
+    from .checks import check_output_path
+
+    suffix = output.suffix.lower()
+    if suffix.lstrip(".") in AUDIO_FORMATS:
+        check_output_path(output)
+        return suffix.lstrip(".")
+    if suffix in AUDIO_SUFFIXES:  # clearly meant as one file, in a format not written here
+        writable = " or ".join(f".{name}" for name in AUDIO_FORMATS)
+        raise ValueError(f"{output}: cannot write {suffix} audio; give a {writable} file, or a directory")
+    check_output_path(output, directory=True)
+    return None
 
 
 def _read_lines(args, CLIError) -> list[tuple[int, str]]:
@@ -123,12 +151,18 @@ def _join(wavs, rate: int):
     return np.concatenate(pieces)
 
 
-def _write(path: Path, wav, rate: int) -> None:
-    """16-bit PCM wav, written atomically (a temporary sibling renamed into place)."""
+def _write(path: Path, wav, rate: int, audio_format: str) -> bool:
+    """16-bit PCM, written atomically (a temporary sibling renamed into place); ``False``
+    (reported in one line) if the file system refuses it, e.g. a disk full or a folder in the way."""
     from ..recipe.dump import write_audio_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_audio_atomic(path, wav, rate, "wav")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_audio_atomic(path, wav, rate, audio_format)
+    except OSError as exc:
+        _error(f"{path}: not written ({exc.strerror or exc})")
+        return False
+    return True
 
 
 def _report(where: str, result, args) -> None:
@@ -141,8 +175,16 @@ def _report(where: str, result, args) -> None:
                             "energy_uj": report.energy_pj / 1e6,
                             "ann_energy_uj": report.ann_energy_pj / 1e6,
                             "ann_to_snn_ratio": report.ann_to_snn_ratio}
-    print(json.dumps(record), file=sys.stderr, flush=True)
+    _stderr(json.dumps(record))
 
 
 def _error(message: str) -> None:
-    print(f"spikespeech synthesize: error: {message}", file=sys.stderr, flush=True)
+    _stderr(f"spikespeech synthesize: error: {message}")
+
+
+def _stderr(line: str) -> None:
+    """One line on stderr, below the progress bar when one is shown."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+    sys.stderr.flush()

@@ -13,8 +13,11 @@ DESCRIPTION = (
     "Transcribe AUDIO (files in any format soundfile/librosa read, directories searched "
     "recursively, Kaldi wav.scp files, or '-' for a list of paths on stdin). Audio of any "
     "sample rate is resampled and mixed to mono; long files are decoded in chunks. Prints "
-    "'utt-id<TAB>text' lines (or JSON lines with --format json). A file that fails is "
-    "reported on stderr and the others are still transcribed; the exit code is 1 if any failed."
+    "'utt-id<TAB>text' lines (or JSON lines with --format json, which also give the path). The "
+    "id is the file's stem; files with the same stem in different folders get their path below "
+    "the common folder, '/' written '-' (one/digit.wav, two/digit.wav: one-digit, two-digit). "
+    "A file that fails is reported on stderr and the others are still transcribed; the exit "
+    "code is 1 if any failed. Arguments and inputs are checked before the model loads."
 )
 
 
@@ -35,46 +38,59 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audio import AudioError, expand_inputs, load_audio
-    from ..models import MissingDefaultModel, resolve_model
-    from .main import CLIError
+    from .checks import model_path
 
-    try:
-        args.model = resolve_model(args.model, "asr")
-    except MissingDefaultModel as exc:
-        raise CLIError(str(exc)) from None
-    inputs, input_errors = expand_inputs(args.audio)
-    for message in input_errors:
-        _error(message)
-    if not inputs:
-        raise CLIError("no audio to transcribe")
+    model = model_path(args.model, "asr")
+    inputs, failed = _readable_inputs(args.audio)  # before the model loads, which takes seconds
 
     from tqdm import tqdm
 
     from ..espnet.packing import PackError
     from ..espnet.transcriber import Transcriber
+    from .main import CLIError
 
     try:
-        transcriber = Transcriber(args.model, device=args.device, beam_size=args.beam_size,
+        transcriber = Transcriber(model, device=args.device, beam_size=args.beam_size,
                                   ctc_weight=args.ctc_weight, chunk_seconds=args.chunk_seconds)
     except PackError as exc:
         raise CLIError(str(exc)) from None
-    failed = len(input_errors)
     show = len(inputs) > 3 and not args.no_progress
     with transcriber:
         for item in tqdm(inputs, disable=None if show else True, unit="file", file=sys.stderr):
             try:
-                samples = load_audio(item.path, transcriber.sample_rate)
-                result = transcriber.transcribe(samples, energy=args.energy)
-            except (AudioError, ValueError) as exc:
+                result = transcriber.transcribe(item.path, energy=args.energy)
+            except ValueError as exc:  # AudioError included
                 message = str(exc)
                 if not message.startswith(str(item.path)):
                     message = f"{item.path}: {message}"
                 _error(message)
                 failed += 1
                 continue
-            print(_format(item, result, args.format), flush=True)
+            # tqdm.write clears the bar (on stderr) first, so no line lands on the bar's line
+            tqdm.write(_format(item, result, args.format), file=sys.stdout)
+            sys.stdout.flush()
     return 1 if failed else 0
+
+
+def _readable_inputs(args: list[str]):
+    """``(inputs that can be read, how many were reported unusable)``; an error if none can."""
+    from ..audio import AudioError, check_audio_file, expand_inputs
+    from .main import CLIError
+
+    inputs, input_errors = expand_inputs(args)
+    for message in input_errors:
+        _error(message)
+    readable = []
+    for item in inputs:
+        try:
+            check_audio_file(item.path)
+        except AudioError as exc:
+            _error(str(exc))
+            continue
+        readable.append(item)
+    if not readable:
+        raise CLIError("no audio to transcribe")
+    return readable, len(input_errors) + len(inputs) - len(readable)
 
 
 def _format(item, result, fmt: str) -> str:
@@ -96,4 +112,7 @@ def _format(item, result, fmt: str) -> str:
 
 
 def _error(message: str) -> None:
-    print(f"spikespeech transcribe: error: {message}", file=sys.stderr, flush=True)
+    from tqdm import tqdm
+
+    tqdm.write(f"spikespeech transcribe: error: {message}", file=sys.stderr)  # below any bar
+    sys.stderr.flush()

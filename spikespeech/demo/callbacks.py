@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from ..audio import AudioError, load_audio, resample
 from ..energy import SpikeRecorder
+from ..espnet.synthesizer import MAX_SPEED, MIN_SPEED
 from . import plots
 from .limits import Limits
 from .models import DemoModels, ModelLoadError, first_line
@@ -26,7 +27,6 @@ from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 SILENCE_PEAK = 1e-4  # peak below -80 dBFS: a muted microphone or an all-zero file
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
 class UserError(ValueError):

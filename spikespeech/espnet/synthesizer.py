@@ -19,6 +19,9 @@ from ..energy import EnergyMeter, EnergyReport
 from .packing import PackError, open_pack
 
 SENTENCE_PAUSE_S = 0.2  # silence between the sentences of one text
+# speaking rates that still give speech: beyond them durations round to (nearly) no frames, or
+# phones stretch into drones; the CLI and the demo both refuse what lies outside
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
 @dataclass
@@ -147,9 +150,9 @@ class Synthesizer:
     @torch.no_grad()
     def synthesize(self, text: str, speed: float = 1.0, speaker: str | None = None,
                    energy: bool = False) -> Synthesis:
-        """``text`` → speech. ``speed`` > 1 speaks faster (durations divided by it)."""
-        if not speed > 0:
-            raise ValueError(f"speed must be > 0, got {speed}")
+        """``text`` → speech. ``speed`` > 1 speaks faster (durations divided by it), within
+        :data:`MIN_SPEED` … :data:`MAX_SPEED`."""
+        check_speed(speed)
         start = time.perf_counter()
         sentences = self.phonemes(text)
         sid = self.speaker_id(speaker)
@@ -176,6 +179,12 @@ class Synthesizer:
         return Synthesis(wav=wav, sample_rate=self.sample_rate, synth_s=time.perf_counter() - start,
                          sentences=len(sentences), mels=mels, phonemes=sentences,
                          energy=meter.report() if meter is not None else None)
+
+
+def check_speed(speed: float) -> None:
+    """Raise ``ValueError`` unless ``speed`` lies in :data:`MIN_SPEED` … :data:`MAX_SPEED`."""
+    if not MIN_SPEED <= speed <= MAX_SPEED:  # also refuses nan
+        raise ValueError(f"speed must be between {MIN_SPEED} and {MAX_SPEED} (got {speed:g})")
 
 
 def _read_spk2sid(path: Path | None) -> dict[str, int]:
