@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..speaking_rate import check_speed
+
 
 def positive_int(text: str) -> int:
     value = int(text)
@@ -24,6 +26,16 @@ def unit_float(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1] (got {value})")
+    return value
+
+
+def speed(text: str) -> float:
+    """A speaking rate the synthesizer accepts (its range; nan and inf refused)."""
+    value = float(text)
+    try:
+        check_speed(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return value
 
 

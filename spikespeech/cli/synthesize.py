@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .argtypes import positive_float, sample_rate, speaker_name
+from ..speaking_rate import MAX_SPEED, MIN_SPEED
+from .argtypes import sample_rate, speaker_name, speed
 
 HELP = "synthesize speech from text with a packed spiking TTS model"
 DESCRIPTION = (
@@ -30,8 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "default: the shipped Kathleen SpikeVoice model")
     p.add_argument("--vocoder", help="'griffin_lim', or a HiFi-GAN dir from spikespeech.bin."
                    "vocoder_train (default: the pack's vocoder, else Griffin-Lim)")
-    p.add_argument("--speed", type=positive_float, default=1.0,
-                   help="speaking rate, >1 faster, 0.5 to 2 (default 1)")
+    p.add_argument("--speed", type=speed, default=1.0,
+                   help=f"speaking rate, >1 faster, {MIN_SPEED:g} to {MAX_SPEED:g} (default 1)")
     p.add_argument("--speaker", type=speaker_name, help="speaker name or id (multi-speaker models)")
     p.add_argument("--sample-rate", type=sample_rate, help="resample the output to this rate (8000..192000)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -59,12 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..audio import resample
     from ..espnet.packing import PackError
-    from ..espnet.synthesizer import Synthesizer, check_speed
+    from ..espnet.synthesizer import Synthesizer
 
-    try:
-        check_speed(args.speed)  # importing the module takes seconds, loading it more
-    except ValueError as exc:
-        raise CLIError(f"--speed: {exc}") from None
     try:
         synthesizer = Synthesizer(model, device=args.device, vocoder=args.vocoder)
     except PackError as exc:

@@ -16,12 +16,10 @@ import numpy as np
 import torch
 
 from ..energy import EnergyMeter, EnergyReport
+from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
 from .packing import PackError, open_pack
 
 SENTENCE_PAUSE_S = 0.2  # silence between the sentences of one text
-# speaking rates that still give speech: beyond them durations round to (nearly) no frames, or
-# phones stretch into drones; the CLI and the demo both refuse what lies outside
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
 
 
 @dataclass
@@ -179,12 +177,6 @@ class Synthesizer:
         return Synthesis(wav=wav, sample_rate=self.sample_rate, synth_s=time.perf_counter() - start,
                          sentences=len(sentences), mels=mels, phonemes=sentences,
                          energy=meter.report() if meter is not None else None)
-
-
-def check_speed(speed: float) -> None:
-    """Raise ``ValueError`` unless ``speed`` lies in :data:`MIN_SPEED` … :data:`MAX_SPEED`."""
-    if not MIN_SPEED <= speed <= MAX_SPEED:  # also refuses nan
-        raise ValueError(f"speed must be between {MIN_SPEED} and {MAX_SPEED} (got {speed:g})")
 
 
 def _read_spk2sid(path: Path | None) -> dict[str, int]:
