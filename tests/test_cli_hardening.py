@@ -255,6 +255,17 @@ def test_synthesize_shows_progress_for_many_lines(packed_tiny_model, tmp_path, m
         assert ("4/4" in terminal.getvalue()) is shown
 
 
+def test_synthesize_shows_progress_over_the_sentences_of_a_long_text(packed_tiny_model, tmp_path,
+                                                                     monkeypatch):
+    text = "One. Two. Three. Four. Five."
+    for extra, shown in (([], True), (["--no-progress"], False)):
+        terminal = _Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main(["synthesize", text, "--model", str(packed_tiny_model),
+                     "-o", str(tmp_path / f"long{len(extra)}.wav"), *extra]) == 0
+        assert ("5/5" in terminal.getvalue() and "sentence" in terminal.getvalue()) is shown
+
+
 # ---- the Python API (item 16) ----------------------------------------------------------------
 def test_transcriber_takes_a_path_or_mono_float_samples(packed, tmp_path):
     from spikespeech.espnet.transcriber import Transcriber

@@ -39,8 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--energy", action="store_true",
                    help="print the acoustic model's firing rate and energy vs its ANN per utterance")
     p.add_argument("-v", "--verbose", action="store_true", help="print duration and RTF per utterance")
-    p.add_argument("--no-progress", action="store_true",
-                   help="never show a progress bar (shown on a terminal for more than 3 lines)")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar (shown "
+                   "on a terminal for more than 3 lines, or a text of more than 3 sentences)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(str(exc)) from None
         rate = args.sample_rate or synthesizer.sample_rate
         failed, done = 0, []
-        show = len(lines) > 3 and not args.no_progress
-        for number, line in tqdm(lines, disable=None if show else True, unit="line", file=sys.stderr):
+        by_line = len(lines) > 3 and not args.no_progress  # else by sentence, for a long text
+        sentences = _SentenceBar(show=not (by_line or args.no_progress))
+        for number, line in tqdm(lines, disable=None if by_line else True, unit="line", file=sys.stderr):
             where = f"line {number}" if len(lines) > 1 or args.text_file else "text"
             try:
                 result = synthesizer.synthesize(line, speed=args.speed, speaker=args.speaker,
-                                                energy=args.energy)
+                                                energy=args.energy, progress=sentences.update)
             except ValueError as exc:
                 _error(f"{where}: {exc}")
                 failed += 1
@@ -96,6 +97,25 @@ def run(args: argparse.Namespace) -> int:
             _error(f"{output}: not written (no line could be synthesized)")
             failed = max(failed, 1)
     return 1 if failed else 0
+
+
+class _SentenceBar:
+    """A progress bar over the sentences of one long text (more than 3), on stderr."""
+
+    def __init__(self, show: bool) -> None:
+        self.show, self.bar = show, None
+
+    def update(self, done: int, total: int) -> None:
+        if not self.show or total <= 3:
+            return
+        from tqdm import tqdm
+
+        if self.bar is None:  # disable=None: drawn on a terminal only
+            self.bar = tqdm(total=total, unit="sentence", disable=None, file=sys.stderr, leave=False)
+        self.bar.update(done - self.bar.n)
+        if done == total:
+            self.bar.close()
+            self.bar = None
 
 
 def _output_format(output: Path) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,12 +148,17 @@ class Synthesizer:
 
     @torch.no_grad()
     def synthesize(self, text: str, speed: float = 1.0, speaker: str | None = None,
-                   energy: bool = False) -> Synthesis:
+                   energy: bool = False,
+                   progress: Callable[[int, int], None] | None = None) -> Synthesis:
         """``text`` → speech. ``speed`` > 1 speaks faster (durations divided by it), within
-        :data:`MIN_SPEED` … :data:`MAX_SPEED`."""
+        :data:`MIN_SPEED` … :data:`MAX_SPEED`. ``progress(done, total)``, if given, is called
+        with the sentences synthesized so far and the text's sentence count, before the first
+        sentence and after each (a long text takes a while)."""
         check_speed(speed)
         start = time.perf_counter()
         sentences = self.phonemes(text)
+        report = progress or (lambda done, total: None)
+        report(0, len(sentences))
         sid = self.speaker_id(speaker)
         meter = EnergyMeter(self.acoustic) if energy else None
         pieces, mels = [], []
@@ -170,6 +176,7 @@ class Synthesizer:
                 pieces.append(out["wav"].detach().cpu().float().numpy().reshape(-1))
                 mels.append(out["feat_gen_denorm" if "feat_gen_denorm" in out else "feat_gen"]
                             .detach().cpu().numpy())
+                report(i + 1, len(sentences))
         finally:
             if meter is not None:
                 meter.stop()
