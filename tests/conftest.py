@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,18 @@ pytest_plugins = ["_tiny_packs"]
 # The tensors here are tiny: intra-op threads only add overhead, and with OpenMP spin-waiting
 # they slow the suite down by an order of magnitude when another process shares the cores.
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pack_cache(tmp_path_factory):
+    """Opened packs are cached in a temp dir (subprocesses inherit it), never the home cache."""
+    saved = os.environ.get("SPIKESPEECH_CACHE_DIR")
+    os.environ["SPIKESPEECH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if saved is None:
+        os.environ.pop("SPIKESPEECH_CACHE_DIR", None)
+    else:
+        os.environ["SPIKESPEECH_CACHE_DIR"] = saved
 
 
 @pytest.fixture(autouse=True)

@@ -260,13 +260,14 @@ def test_a_broken_pack_keeps_the_old_model(state, packed, tmp_path):
     assert state.models.transcriber is before
 
 
-def test_switching_models_closes_the_old_one(packed, packed_tiny_model):
+def test_switching_models_closes_the_old_one(packed, packed_tiny_model, monkeypatch):
     with DemoState(DemoModels(packed, packed_tiny_model, beam_size=2)) as state:
         old = state.models.transcriber
-        old_root = old.pack.root
+        closed = []
+        monkeypatch.setattr(old, "close", lambda: closed.append(old))
         result = callbacks.load_model(state, "asr", f"  '{packed}' ")  # pasted with quotes
         assert result.error is None and "Loaded ASR model" in result.status
-        assert state.models.transcriber is not old and not old_root.exists()
+        assert state.models.transcriber is not old and closed == [old]
         assert result.speakers == []
 
 

@@ -7,11 +7,13 @@ Sub-commands import their heavy dependencies (torch, ESPnet) only when they run,
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import warnings
 from functools import partial
 
 from .. import __version__
+from ..shutdown import Terminated, sigterm_as_interrupt
 from . import demo, energy, pack, synthesize, transcribe
 
 COMMANDS = {"transcribe": transcribe, "synthesize": synthesize, "pack": pack, "energy": energy,
@@ -46,15 +48,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        with sigterm_as_interrupt():  # so that cleanups run on SIGTERM as on Ctrl-C
+            return int(args.run(args) or 0)
     except CLIError as exc:
         print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:  # ConfigError and argument-level validation
         print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # 128 + the signal's number, as a shell reports it
+        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 
 
 def _show_warning(command, message, category, filename, lineno, file=None, line=None) -> None:

@@ -19,19 +19,39 @@ Layout::
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import shutil
+import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 import yaml
 
 from .. import __version__
+from ..atomic import remove_stale_temps, temp_prefix
+from .strict import CheckpointError, StrictASRTask, StrictTTSTask
 
 FORMAT_VERSION = 1
-REQUIRED = ("meta.yaml", "config.yaml", "model.pth")
+REQUIRED = ("meta.yaml", "config.yaml", "model.pth", "tokens.txt")
+# every other file a pack can hold (see the layout above); other zip members are ignored
+OPTIONAL = ("feats_stats.npz", "bpe.model", "pitch_stats.npz", "energy_stats.npz", "vocoder.yaml",
+            "vocoder.pth", "spk2sid", "MODEL_CARD.md")
+MEMBERS = frozenset(REQUIRED + OPTIONAL)
+# Zip-bomb caps. Shipped packs unpack to ~10 MB; a 100 M-parameter ESPnet conformer (~400 MB of
+# float32 weights) plus a HiFi-GAN (~60 MB) still fits in 1 GiB, a bomb filling the disk does not.
+MAX_UNPACKED_BYTES = 1 << 30
+# a pack has len(MEMBERS) files at most; a hand-made zip may add a few (ignored), not thousands
+MAX_MEMBERS = 64
+# cache entries kept: the two shipped packs and a few of one's own; ~10 MB each
+KEEP_CACHED_PACKS = 8
+CACHE_ENV = "SPIKESPEECH_CACHE_DIR"
+RESOLVED = "resolved_config.yaml"  # the config with absolute paths, in a cache entry
 # (config key holding a stats_file, its name in the pack): normalisation statistics
 _STATS = {
     "asr": (("normalize_conf", "feats_stats.npz"),),
@@ -58,7 +78,7 @@ def pack_asr_model(config: str | Path, model: str | Path, output: str | Path,
         files["bpe.model"] = _existing(args["bpemodel"], config, "bpemodel")
         args["bpemodel"] = "bpe.model"
     meta = {"encoder": args.get("encoder"), "sample_rate": sample_rate_of(args)}
-    return _write_pack(output, "asr", args, files, meta)
+    return _write_pack(output, "asr", args, files, meta, f"{config} + {model}")
 
 
 def pack_tts_model(config: str | Path, model: str | Path, output: str | Path, *, language: str,
@@ -94,7 +114,7 @@ def pack_tts_model(config: str | Path, model: str | Path, output: str | Path, *,
         if not Path(spk2sid).is_file():
             raise PackError(f"{spk2sid}: speaker table not found")
         files["spk2sid"] = Path(spk2sid)
-    return _write_pack(output, "tts", args, files, meta)
+    return _write_pack(output, "tts", args, files, meta, f"{config} + {model}")
 
 
 def _read_training_config(config: Path, model: str | Path, card, task: str) -> tuple[dict, dict]:
@@ -128,13 +148,17 @@ def _read_training_config(config: Path, model: str | Path, card, task: str) -> t
     return args, files
 
 
-def _write_pack(output: str | Path, task: str, args: dict, files: dict, meta: dict) -> Path:
-    """Stage ``files`` (paths, or ``str`` contents), config and meta beside ``output``, then
-    rename into place, so a failure never leaves a partial pack (same filesystem)."""
+def _write_pack(output: str | Path, task: str, args: dict, files: dict, meta: dict,
+                sources: str) -> Path:
+    """Stage ``files`` (paths, or ``str`` contents), config and meta beside ``output``, check
+    that the staged pack opens and its model loads, then rename into place, so a failure
+    never leaves a partial or broken pack (same filesystem). ``sources`` names the inputs."""
     output = Path(output)
     meta = {"format_version": FORMAT_VERSION, "task": task, "spikespeech_version": __version__, **meta}
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as tmp:
+    remove_stale_temps(output.parent)  # what a killed 'spikespeech pack' left
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=temp_prefix(output.name),
+                                     suffix=".tmp") as tmp:
         stage = Path(tmp) / "pack"
         stage.mkdir()
         for name, src in files.items():
@@ -144,6 +168,7 @@ def _write_pack(output: str | Path, task: str, args: dict, files: dict, meta: di
                 shutil.copyfile(src, stage / name)
         (stage / "config.yaml").write_text(yaml.safe_dump(args, sort_keys=False), encoding="utf-8")
         (stage / "meta.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+        _check_loads(stage, Path(tmp) / RESOLVED, task, sources, output)
         if output.suffix == ".zip":
             tmp_zip = Path(tmp) / "pack.zip"
             with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -155,6 +180,27 @@ def _write_pack(output: str | Path, task: str, args: dict, files: dict, meta: di
                 raise PackError(f"{output}: already exists (give a new directory or a .zip path)")
             os.replace(stage, output)
     return output
+
+
+def _check_loads(stage: Path, resolved: Path, task: str, sources: str, output: Path) -> None:
+    """Open the staged pack as ``open_pack`` would and build + strictly load its model
+    (and vocoder): a pack that would not load is never written."""
+    try:
+        _meta, args = _check(stage, output, task)
+    except PackError as exc:
+        reason = str(exc).removeprefix(f"{output}: ")
+        raise PackError(f"{sources}: {reason}; {output} not written") from None
+    resolved.write_text(_resolved(args, task, stage), encoding="utf-8")
+    loader = StrictASRTask if task == "asr" else StrictTTSTask
+    try:
+        model, _ = loader.build_model_from_file(resolved, stage / "model.pth", "cpu")
+        if (stage / "vocoder.pth").is_file():
+            loader.build_vocoder_from_file(stage / "vocoder.yaml", stage / "vocoder.pth", model, "cpu")
+    except (MemoryError, torch.OutOfMemoryError):
+        raise
+    except Exception as exc:  # whatever ESPnet raises on a bad config or weights
+        raise PackError(f"{sources}: the model does not load ({_reason(exc, 'weights')}); "
+                        f"{output} not written") from None
 
 
 def sample_rate_of(args: dict) -> int:
@@ -172,24 +218,22 @@ def tts_sample_rate_of(args: dict) -> int:
 
 @dataclass
 class UnpackedModel:
-    """A pack opened for use: absolute file paths, valid while ``cleanup`` is not called."""
+    """A pack opened for use: absolute file paths. A zip's files live in the pack cache
+    (:func:`cache_dir`), a directory pack's in that directory."""
 
     root: Path
     config: Path
     model: Path
     meta: dict
     card: str | None
-    _tmp: tempfile.TemporaryDirectory | None = None
 
     @property
     def sample_rate(self) -> int:
         return int(self.meta.get("sample_rate", 16000))
 
     def cleanup(self) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
+        """Kept so that owners can close a pack uniformly: nothing per run is left to remove
+        (cache entries are shared between runs and bounded by :data:`KEEP_CACHED_PACKS`)."""
 
     def file(self, name: str) -> Path | None:
         """``root/name`` if the pack has it (e.g. ``vocoder.pth``), else ``None``."""
@@ -199,52 +243,281 @@ class UnpackedModel:
 
 def open_pack(path: str | Path, task: str = "asr") -> UnpackedModel:
     """Open a packed ``task`` model (zip or directory); relative paths in its config become
-    absolute.
+    absolute paths inside the pack.
 
-    Call ``cleanup()`` on the result when done (it removes the extracted files).
+    A zip is unpacked once into the pack cache, keyed by its SHA-256, and checked then;
+    later opens of the same zip reuse that entry. Anything malformed raises PackError
+    ("PATH: not a valid pack: ...").
     """
     path = Path(path)
     if not path.exists():
         raise PackError(f"{path}: model not found")
-    if path.is_file() and not zipfile.is_zipfile(path):
+    if path.is_dir():
+        meta, args = _check(path, path, task)
+        config = _cached_config(_resolved(args, task, path), path)
+        return _unpacked(path, config, meta)
+    if not zipfile.is_zipfile(path):
         raise PackError(f"{path}: not a packed model (expected a .zip made by 'spikespeech pack')")
-    tmp = tempfile.TemporaryDirectory(prefix="spikespeech-model-")
+    cache = cache_dir(path)
+    remove_stale_temps(cache)  # what a run killed mid-unpack left
+    entry = cache / _sha256(path)
+    if not _complete(entry):
+        _unpack_into(entry, path, task)
+    meta = _read_yaml(entry / "meta.yaml", path, "meta.yaml")
+    _check_meta(meta, path, task)
+    _use(entry, cache)
+    return _unpacked(entry, entry / RESOLVED, meta)
+
+
+def cache_dir(label: str | Path = "pack") -> Path:
+    """Where opened zip packs are unpacked: ``$SPIKESPEECH_CACHE_DIR/packs``, else
+    ``$XDG_CACHE_HOME/spikespeech/packs`` (``~/.cache/...``); if that cannot be written, a
+    private dir in the temp dir."""
+    candidates = []
+    if os.environ.get(CACHE_ENV):
+        candidates.append(Path(os.environ[CACHE_ENV]) / "packs")
+    else:
+        home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        if os.path.isabs(home_cache):  # "~" stays relative when there is no home
+            candidates.append(Path(home_cache) / "spikespeech" / "packs")
+    for candidate in candidates:
+        if _writable(candidate):
+            return candidate
+    private = Path(tempfile.gettempdir()) / f"spikespeech-{os.getuid()}"
+    if _writable(private) and _ours_alone(private) and _writable(private / "packs") \
+            and _ours_alone(private / "packs"):
+        return private / "packs"
+    raise PackError(f"{label}: cannot unpack: no writable cache directory (set {CACHE_ENV})")
+
+
+def _writable(directory: Path) -> bool:
     try:
-        return _open(path, tmp, task)
-    except BaseException:
-        tmp.cleanup()
-        raise
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK | os.X_OK)
 
 
-def _open(path: Path, tmp: tempfile.TemporaryDirectory, task: str) -> UnpackedModel:
-    root = path
-    if path.is_file():
-        root = Path(tmp.name) / "model"
-        with zipfile.ZipFile(path) as zf:
-            for name in zf.namelist():
-                if "/" in name or "\\" in name or name.startswith("."):
-                    raise PackError(f"{path}: unexpected entry {name!r} in model pack")
-            zf.extractall(root)
+def _ours_alone(directory: Path) -> bool:
+    # the temp dir is shared with other users, who could have made the dir first
+    info = directory.lstat()
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _complete(entry: Path) -> bool:
+    # the resolved config is written last, and the entry renamed into place after it
+    return all((entry / name).is_file() for name in (*REQUIRED, RESOLVED))
+
+
+def _unpack_into(entry: Path, zip_path: Path, task: str) -> None:
+    """Unpack and check ``zip_path`` in a temporary sibling of ``entry``, then rename it
+    into place (another process unpacking the same zip may win the race: then use theirs)."""
+    stage = Path(tempfile.mkdtemp(dir=entry.parent, prefix=temp_prefix(entry.name), suffix=".tmp"))
+    try:
+        _extract(zip_path, stage)
+        _meta, args = _check(stage, zip_path, task)
+        # paths name the entry's final place
+        (stage / RESOLVED).write_text(_resolved(args, task, entry), encoding="utf-8")
+        try:
+            os.rename(stage, entry)
+        except OSError:  # it exists: a concurrent open, or an incomplete leftover
+            if not _complete(entry):
+                _remove_entry(entry)
+                os.rename(stage, entry)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _extract(zip_path: Path, dest: Path) -> None:
+    """Extract the members a pack can have (:data:`MEMBERS`) into ``dest``, within the caps."""
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            members = _pack_members(zf, zip_path)
+            budget = MAX_UNPACKED_BYTES
+            for info in members:
+                budget -= _extract_member(zf, info, dest / info.filename, budget, zip_path)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise _invalid(zip_path, f"damaged zip ({_first_line(exc)})") from None
+    except (NotImplementedError, RuntimeError) as exc:  # compression method, encryption
+        raise _invalid(zip_path, f"unreadable zip ({_first_line(exc)})") from None
+
+
+def _pack_members(zf: zipfile.ZipFile, zip_path: Path) -> list[zipfile.ZipInfo]:
+    """The directory's entries that a pack needs, after checking count, names and sizes."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _invalid(zip_path, f"{len(infos)} entries (a pack has at most {len(MEMBERS)})")
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        name = info.filename
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise PackError(f"{zip_path}: unexpected entry {name!r} in model pack")
+        if name in members:
+            raise _invalid(zip_path, f"duplicate entry {name!r}")
+        if name in MEMBERS:
+            members[name] = info
+    total = sum(info.file_size for info in members.values())
+    if total > MAX_UNPACKED_BYTES:
+        raise _invalid(zip_path, f"its files unpack to {total / 2**20:.0f} MiB, over the "
+                                 f"{MAX_UNPACKED_BYTES / 2**20:.0f} MiB limit")
+    return list(members.values())
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget: int,
+                    zip_path: Path) -> int:
+    """Copy one member, counting bytes (a zip's sizes can lie); returns the bytes written."""
+    written = 0
+    with zf.open(info) as src, dest.open("wb") as out:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > info.file_size or written > budget:
+                raise _invalid(zip_path, f"{info.filename} unpacks to more than the zip says")
+            out.write(chunk)
+    return written
+
+
+def _check(root: Path, label: Path, task: str) -> tuple[dict, dict]:
+    """``(meta, config)`` of the pack files in ``root``, checked; errors name ``label``."""
     missing = [name for name in REQUIRED if not (root / name).is_file()]
     if missing:
-        raise PackError(f"{path}: not a packed model (missing {', '.join(missing)})")
-    meta = yaml.safe_load((root / "meta.yaml").read_text(encoding="utf-8")) or {}
+        raise _invalid(label, f"missing {', '.join(missing)}")
+    meta = _read_yaml(root / "meta.yaml", label, "meta.yaml")
+    _check_meta(meta, label, task)
+    args = _read_yaml(root / "config.yaml", label, "config.yaml")
+    # every file the config needs must come from the pack: ESPnet would look a relative
+    # path up in the current directory
+    for name in _needed_files(args, task):
+        if not (root / name).is_file():
+            raise _invalid(label, f"missing {name}")
+    return meta, args
+
+
+def _read_yaml(path: Path, label: Path, name: str) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:  # also a python tag, which safe_load refuses
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise _invalid(label, f"{name} is not valid YAML{line}") from None
+    except (OSError, UnicodeDecodeError):
+        raise _invalid(label, f"{name} is not readable text") from None
+    if not isinstance(data, dict):
+        raise _invalid(label, f"{name} is not a mapping (got {type(data).__name__})")
+    return data
+
+
+def _check_meta(meta: dict, label: Path, task: str) -> None:
     if meta.get("task") != task:
-        raise PackError(f"{path}: packed model is for task {meta.get('task')!r}, not {task!r}")
-    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
-        raise PackError(f"{path}: pack format {meta['format_version']} is newer than this spikespeech")
-    args = yaml.safe_load((root / "config.yaml").read_text(encoding="utf-8"))
-    args["token_list"] = str(root / "tokens.txt")
+        raise PackError(f"{label}: packed model is for task {meta.get('task')!r}, not {task!r}")
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int):
+        raise _invalid(label, f"meta.yaml format_version {version!r} is not a number")
+    if version > FORMAT_VERSION:
+        raise PackError(f"{label}: pack format {version} is newer than this spikespeech")
+
+
+def _needed_files(args: dict, task: str) -> list[str]:
+    """Names of the pack files ``args`` uses besides the weights and tokens."""
+    names = []
     for key, name in _STATS[task]:
-        if (root / name).is_file():
-            args[key]["stats_file"] = str(root / name)
-    if (root / "bpe.model").is_file():
+        if args.get(key.replace("_conf", "")) == "global_mvn":
+            names.append(name)
+    if args.get("bpemodel") or args.get("token_type") == "bpe":
+        names.append("bpe.model")
+    return names
+
+
+def _resolved(args: dict, task: str, root: Path) -> str:
+    """``args`` with its files as absolute paths under ``root``, as YAML text."""
+    args = dict(args, token_list=str(root / "tokens.txt"))
+    for key, name in _STATS[task]:
+        if name in _needed_files(args, task):
+            conf = args.get(key)
+            args[key] = dict(conf if isinstance(conf, dict) else {}, stats_file=str(root / name))
+    if "bpe.model" in _needed_files(args, task):
         args["bpemodel"] = str(root / "bpe.model")
-    resolved = Path(tmp.name) / "resolved_config.yaml"
-    resolved.write_text(yaml.safe_dump(args, sort_keys=False), encoding="utf-8")
+    return yaml.safe_dump(args, sort_keys=False)
+
+
+def _cached_config(text: str, label: Path) -> Path:
+    """A directory pack's resolved config, kept in the cache under the hash of its text."""
+    cache = cache_dir(label)
+    remove_stale_temps(cache)
+    entry = cache / hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if not (entry / RESOLVED).is_file():
+        stage = Path(tempfile.mkdtemp(dir=cache, prefix=temp_prefix(entry.name), suffix=".tmp"))
+        try:
+            (stage / RESOLVED).write_text(text, encoding="utf-8")
+            try:
+                os.rename(stage, entry)
+            except OSError:  # a concurrent open wrote the same text, or a leftover is there
+                if not (entry / RESOLVED).is_file():
+                    _remove_entry(entry)
+                    os.rename(stage, entry)
+        finally:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+    _use(entry, cache)
+    return entry / RESOLVED
+
+
+def _use(entry: Path, cache: Path) -> None:
+    """Mark ``entry`` as the newest, and drop all but the :data:`KEEP_CACHED_PACKS` newest."""
+    os.utime(entry)
+    entries = [p for p in cache.iterdir() if not p.name.startswith(".") and p.is_dir()]
+    entries.sort(key=_mtime, reverse=True)
+    for old in entries[KEEP_CACHED_PACKS:]:
+        if old != entry:
+            _remove_entry(old)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed by another process meanwhile
+        return 0.0
+
+
+def _remove_entry(entry: Path) -> None:
+    # renamed away first, so that no process sees a half-removed entry; a kill during the
+    # removal leaves a temp name that later runs sweep
+    doomed = entry.parent / f"{temp_prefix(entry.name)}{secrets.token_hex(4)}.tmp"
+    try:
+        os.rename(entry, doomed)
+    except OSError:  # already gone
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _unpacked(root: Path, config: Path, meta: dict) -> UnpackedModel:
     card = root / "MODEL_CARD.md"
-    return UnpackedModel(root, resolved, root / "model.pth", meta,
-                         card.read_text(encoding="utf-8") if card.is_file() else None, tmp)
+    text = card.read_text(encoding="utf-8", errors="replace") if card.is_file() else None
+    return UnpackedModel(root, config, root / "model.pth", meta, text)
+
+
+def invalid_pack(label: str | Path, exc: BaseException) -> PackError:
+    """``exc``, raised while building or loading a pack's model, as a one-line PackError."""
+    return _invalid(label, _reason(exc, "model.pth"))
+
+
+def _reason(exc: BaseException, weights: str) -> str:
+    # a checkpoint error's own path is a copy (cache, staging): name what the user knows
+    return f"{weights}: {exc.reason}" if isinstance(exc, CheckpointError) else _first_line(exc)
+
+
+def _invalid(label: str | Path, what: str) -> PackError:
+    return PackError(f"{label}: not a valid pack: {what}")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _existing(value: str, config: Path, key: str) -> Path:

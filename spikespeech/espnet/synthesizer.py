@@ -18,7 +18,7 @@ import torch
 
 from ..energy import EnergyMeter, EnergyReport
 from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
-from .packing import PackError, open_pack
+from .packing import PackError, invalid_pack, open_pack
 
 SENTENCE_PAUSE_S = 0.2  # silence between the sentences of one text
 
@@ -60,9 +60,14 @@ class Synthesizer:
         self.pack = open_pack(model, task="tts")
         try:
             self._load(model, device, vocoder)
-        except BaseException:
-            self.pack.cleanup()
+        except (PackError, MemoryError, torch.OutOfMemoryError):
             raise
+        except Exception as exc:  # whatever ESPnet raises on a bad config or weights
+            from ..vocoder import VocoderError
+
+            if isinstance(exc, VocoderError) and vocoder not in (None, "griffin_lim"):
+                raise  # the --vocoder given is at fault, not the pack
+            raise invalid_pack(model, exc) from None
 
     def _load(self, model, device: str, vocoder: str | None) -> None:
         from ..bin.tts_inference import Text2Speech  # strict loader, our classes registered

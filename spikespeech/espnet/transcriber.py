@@ -12,7 +12,7 @@ import torch
 
 from ..audio import load_audio
 from ..energy import EnergyMeter, EnergyReport
-from .packing import PackError, open_pack
+from .packing import PackError, invalid_pack, open_pack
 
 SILENCE_PEAK = 1e-4  # below -80 dBFS peak: digital silence
 
@@ -46,9 +46,10 @@ class Transcriber:
         self.pack = open_pack(model)
         try:
             self._load(model, device, beam_size, ctc_weight, Speech2Text)
-        except BaseException:
-            self.pack.cleanup()  # never leave the extracted pack behind
+        except (PackError, MemoryError, torch.OutOfMemoryError):
             raise
+        except Exception as exc:  # whatever ESPnet raises on a bad config or weights
+            raise invalid_pack(model, exc) from None
         self.chunk_seconds = chunk_seconds
 
     def _load(self, model, device, beam_size, ctc_weight, speech2text_cls) -> None:
