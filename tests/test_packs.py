@@ -306,6 +306,34 @@ def test_atomic_write_removes_what_a_killed_writer_left(tmp_path):
     assert atomic.temp_prefix("out.txt") == f".out.txt.{os.getpid()}."
 
 
+def test_sigterm_runs_cleanups_and_exits_143(monkeypatch, capsys):
+    import spikespeech.cli.transcribe as transcribe
+
+    events = []
+
+    def run(args):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(2)  # the handler interrupts this
+            events.append("not interrupted")
+        finally:
+            events.append("cleaned up")
+
+    def outer(signum, frame):  # what was there before main: it must get it back after
+        events.append("outer handler")
+
+    monkeypatch.setattr(transcribe, "run", run)
+    previous = signal.signal(signal.SIGTERM, outer)
+    try:
+        assert main(["transcribe", "x.wav"]) == 143
+        assert signal.getsignal(signal.SIGTERM) is outer
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert events == ["cleaned up"]
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
 def test_sigterm_stops_transcribe_cleanly(packed, tmp_path):
     """A SIGTERMed ``spikespeech transcribe`` runs its cleanups: exit 143, no traceback, no
     temp files (the pack is opened before any file is decoded)."""
