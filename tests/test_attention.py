@@ -176,6 +176,26 @@ def test_hdm_learnable_exponent_gets_gradient():
     assert hdm.exponent.grad is not None and bool((hdm.exponent.grad != 0).all())
 
 
+@pytest.mark.parametrize("normalize", ["none", "sqrt_rowsum"])
+def test_hdm_learnt_exponent_pushed_to_zero_or_below_stays_finite(normalize):
+    cfg = DecayConfig(learnable=True, normalize=normalize)
+    attn = SpikingSelfAttention(16, AttentionConfig(heads=4, decay=cfg), NEURONS["imls"][0]).double()
+    with torch.no_grad():  # as an optimiser step could leave them: gamma = 1 - 2**-e <= 0
+        attn.hdm.exponent.copy_(torch.tensor([-3.0, -1e-4, 0.0, 5.0]))
+    assert bool((attn.hdm.gamma > 0).all()) and bool((attn.hdm.gamma < 1).all())
+    s = random_spikes((1, 2, 6, 16), 4, torch.Generator().manual_seed(0))
+    out = attn(s, torch.tensor([[True] * 6, [True] * 4 + [False] * 2]))
+    assert torch.isfinite(out).all()
+    out.square().sum().backward()
+    assert torch.isfinite(attn.hdm.exponent.grad).all()
+    assert attn.hdm.exponent.grad[3] != 0  # heads within the bound keep learning
+
+
+def test_hdm_exponents_within_the_bound_are_used_as_stored():
+    hdm = _hdm("none")
+    assert hdm.gamma.tolist() == pytest.approx((1 - 2.0 ** -hdm.exponent).tolist(), rel=1e-15)
+
+
 # ----------------------------------------------------------------------------------------
 # RepProjection
 # ----------------------------------------------------------------------------------------

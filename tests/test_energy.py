@@ -25,6 +25,9 @@ def test_classify():
     assert classify(torch.tensor([0.0, 3.0, 4.0])) == "multilevel"
     assert classify(torch.tensor([0.0, 0.5])) == "real"
     assert classify(torch.tensor([-1.0, 1.0])) == "real"
+    # above the neurons' largest count an integer is a value, not a spike count
+    assert classify(torch.tensor([0.0, 3.0, 4.0]), max_level=4) == "multilevel"
+    assert classify(torch.tensor([0.0, 3.0, 5.0]), max_level=4) == "real"
 
 
 def test_linear_binary_multilevel_and_real_counts():
@@ -103,6 +106,51 @@ def test_matmul_and_elementwise_counts():
     assert (mm.macs, mm.acs) == (12, 0)
 
 
+class _NeuronProduct(nn.Module):
+    """One product ``op`` in a model whose neurons emit counts 0..2 (larger integers are values)."""
+
+    def __init__(self, op: nn.Module):
+        super().__init__()
+        self.neuron = IMLSNeuron(levels=2)
+        self.op = op
+
+    def forward(self, a, b):
+        return self.op(a, b)
+
+
+def test_integer_scores_times_spikes_cost_one_ac_per_spike_and_row():
+    scores = torch.tensor([[3.0, 0.0], [1.0, 5.0]])  # raw Q K^T counts, above the levels
+    v = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])  # 4 spikes, each reaches 2 rows
+    mm = _only(measure_energy(_NeuronProduct(MatMul()), scores, v), "op")
+    assert (mm.input, mm.acs, mm.macs) == ("binary", 4 * 2, 0)  # not sum(s v) = 18
+    counts = torch.tensor([[2.0, 0.0], [1.0, 1.0]])  # within the levels: spikes, pairs count
+    mm = _only(measure_energy(_NeuronProduct(MatMul()), counts, v), "op")
+    assert (mm.input, mm.acs) == ("multilevel", (2 + 1) * 2 + 1 * 2)
+
+
+def test_spike_times_spike_gate_counts_coinciding_pairs():
+    k = torch.tensor([[2.0, 0.0, 1.0, 1.0]])
+    v = torch.tensor([[1.0, 2.0, 2.0, 0.0]])
+    gate = _only(measure_energy(_NeuronProduct(ElementwiseMul()), k, v), "op")
+    assert (gate.input, gate.acs, gate.macs) == ("multilevel", 2 * 1 + 1 * 2, 0)  # not sum k = 4
+    k, v = torch.tensor([[1.0, 1.0, 0.0]]), torch.tensor([[1.0, 0.0, 1.0]])
+    gate = _only(measure_energy(_NeuronProduct(ElementwiseMul()), k, v), "op")
+    assert (gate.input, gate.acs) == ("binary", 1)
+
+
+def test_ssa_charges_its_integer_scores_as_values():
+    torch.manual_seed(0)
+    enc = SpikingEncoder(_small(attention={"heads": 4, "type": "ssa"})).eval().reparameterize()
+    av = enc.layers[0].attn.av
+    seen = []
+    av.register_forward_hook(lambda module, inputs, output: seen.append(inputs))
+    x = torch.randn(1, 12, 32)
+    entry = _only(measure_energy(enc, x), "layers.0.attn.av")
+    (scores, v), = seen
+    assert float(scores.max()) > enc.layers[0].attn.qkv_neuron.max_level  # raw counts
+    assert entry.acs == float(v.sum()) * 12 and entry.macs == 0  # each V count reaches L rows
+
+
 class _Stepped(nn.Module):
     time_steps = 4
 
@@ -171,3 +219,50 @@ def test_ann_encoder_is_all_macs_and_matches_its_ann_count():
     # q,k,v,o (4 x 12 x 32 x 32) + scores and context (2 x 4 heads x 12 x 12 x 8) + ffn, per layer
     per_layer = 4 * 12 * 32 * 32 + 2 * 4 * 12 * 12 * 8 + 2 * 12 * 32 * 64
     assert report.macs == 2 * per_layer
+
+
+def _counts(report) -> dict[str, float]:
+    """Every count of every layer and neuron, flat (``name.field``)."""
+    counts = {f"{e.name}.{field}": getattr(e, field) for e in report.layers
+              for field in ("acs", "macs", "ann_macs", "spikes", "slots")}
+    counts.update({f"{n.name}.{field}": getattr(n, field) for n in report.neurons
+                   for field in ("spikes", "slots")})
+    return counts
+
+
+@pytest.mark.parametrize("over,fold", [
+    ({}, True),  # IMLS, HD-RepSSA (decay mask, row scale)
+    ({}, False),  # training form: linear + depthwise temporal branches
+    ({"time_steps": 4, "neuron": {"type": "lif"}, "attention": {"heads": 4, "type": "stsa"},
+      "ffn_kernels": [3, 1]}, True),  # SpikeVoice-like: Conv1d FFN, steps
+    ({"causal": True, "attention": {"heads": 4, "type": "sdsa"}, "ffn_kernels": [3, 1]}, False),
+    ({"attention": {"heads": 4, "type": "ssa"}}, True),
+])
+def test_padded_batch_costs_what_its_sequences_cost_alone(over, fold):
+    torch.manual_seed(0)
+    enc = SpikingEncoder(_small(**over)).eval()
+    if fold:
+        enc.reparameterize()
+    x = torch.randn(2, 12, 32)
+    x[1, 8:] = 5.0  # padding with activity in it: must not be counted
+    with torch.no_grad(), EnergyMeter(enc) as alone:
+        enc(x[:1])
+        enc(x[1:, :8])
+    with torch.no_grad(), EnergyMeter(enc) as padded:
+        enc(x, torch.tensor([12, 8]))
+    want, got = alone.report(), padded.report()
+    assert _counts(got) == pytest.approx(_counts(want))
+    assert got.firing_rate == pytest.approx(want.firing_rate)
+    assert (got.acs, got.macs, got.ann_macs) == pytest.approx((want.acs, want.macs, want.ann_macs))
+
+
+def test_padded_batch_in_the_ann_encoder_costs_what_its_sequences_cost_alone():
+    torch.manual_seed(0)
+    enc = ANNEncoder(_small(ffn_kernels=[3, 1])).eval()
+    x = torch.randn(2, 12, 32)
+    with torch.no_grad(), EnergyMeter(enc) as alone:
+        enc(x[:1])
+        enc(x[1:, :8])
+    with torch.no_grad(), EnergyMeter(enc) as padded:
+        enc(x, torch.tensor([12, 8]))
+    assert _counts(padded.report()) == pytest.approx(_counts(alone.report()))

@@ -8,6 +8,11 @@ from torch import nn
 from ..tensor_cache import cached_from
 from .config import DecayConfig
 
+# Floor of the exponents in use (gamma = 1 - 2**-e >= 6.9e-4). A learnt exponent can drift
+# to <= 0, where gamma <= 0 and log(gamma) is NaN; clamping in the forward pass (rather than
+# reparametrising the stored value) keeps every trained checkpoint's outputs unchanged.
+MIN_EXPONENT = 1e-3
+
 
 def decay_exponents(layer_index: int, num_layers: int, heads: int, cfg: DecayConfig) -> torch.Tensor:
     """Exponents ``e`` (``gamma = 1 - 2**-e``) of the ``heads`` heads of one layer, ``(H,)``.
@@ -46,8 +51,9 @@ class HierarchicalDecayMask(nn.Module):
 
     @property
     def gamma(self) -> torch.Tensor:
-        """Per-head decay ``(H,)``."""
-        return 1.0 - torch.pow(2.0, -self.exponent)
+        """Per-head decay ``(H,)``, in ``(0, 1)``: the exponents are clamped to
+        :data:`MIN_EXPONENT` or more (learnt ones get no gradient below it)."""
+        return 1.0 - torch.pow(2.0, -self.exponent.clamp_min(MIN_EXPONENT))
 
     def forward(self, length: int, key_mask: torch.Tensor | None = None) -> torch.Tensor:
         """The dense normalised mask ``(B | 1, H, L, L)`` (for inspection and plots)."""

@@ -31,6 +31,12 @@ from .reparam import RepProjection, StackedProjection
 ATTENTION_TYPES = ("hd_repssa", "ssa", "sdsa", "stsa")
 
 
+def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
+    """``op`` with the frame layouts of its two operands (read by the energy meter)."""
+    op.frame_layout = (layout_a, layout_b)
+    return op
+
+
 class SpikingSelfAttention(nn.Module):
     def __init__(
         self,
@@ -65,16 +71,22 @@ class SpikingSelfAttention(nn.Module):
         self.hdm = None
         if cfg.type == "hd_repssa" and cfg.decay.schedule != "none":
             self.hdm = HierarchicalDecayMask(layer_index, num_layers, cfg.heads, cfg.decay, causal)
-        if cfg.type in ("hd_repssa", "ssa", "stsa"):
-            self.qk = MatMul()
-            self.av = MatMul()
+        # frame_layout: where the batch (B) and frame (L) axes of each operand lie, so the
+        # energy meter counts valid frames only (see spikespeech.energy.frames)
+        if cfg.type in ("hd_repssa", "ssa"):  # (T, B, H, L, d) @ (T, B, H, d, L), then @ V
+            self.qk = _product(MatMul(), "TB.L", "TB..L")
+            self.av = _product(MatMul(), "TB.LL", "TB.L")
+        if cfg.type == "stsa":  # over the steps of each token: (B, H, L, T, d) @ (B, H, L, d, T)
+            self.qk = _product(MatMul(), "B.L", "B.L")
+            self.av = _product(MatMul(), "B.L", "B.L")
         if self.hdm is not None:
-            self.decay_mul = ElementwiseMul(count_as="mac")
-            self.row_scale_mul = ElementwiseMul(count_as="mac")
+            self.decay_mul = _product(ElementwiseMul(count_as="mac"), "TB.LL", "TB.LL")
+            self.row_scale_mul = _product(ElementwiseMul(count_as="mac"), "TB.L", "TB.L")
         if cfg.type in ("sdsa", "stsa"):
-            self.kv_mul = ElementwiseMul()
-            self.q_gate = ElementwiseMul()
+            self.kv_mul = _product(ElementwiseMul(), "TB.L", "TB.L")
+            self.q_gate = _product(ElementwiseMul(), "TB.L", "TB.L")
             self.kv_neuron = build_neuron(neuron)
+            self.kv_neuron.frame_layout = "TB.L"  # (T, B, H, L or 1, d): token (prefix) sums
         if cfg.type == "stsa":
             self.temporal_causal = cfg.temporal_causal
             self.temporal_neuron = build_neuron(neuron)

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..config import ConfigError, from_dict, load_yaml
 from .ann import ANNEncoder
 from .config import AttentionConfig, EncoderConfig, NeuronConfig
-from .spiking import SpikingEncoder, SpikingEncoderLayer, make_pad_mask
+from .spiking import PaddingMask, SpikingEncoder, SpikingEncoderLayer, make_pad_mask
 
 ENCODER_KINDS = ("spiking", "ann")
 
@@ -34,6 +34,7 @@ __all__ = [
     "AttentionConfig",
     "EncoderConfig",
     "NeuronConfig",
+    "PaddingMask",
     "SpikingEncoder",
     "SpikingEncoderLayer",
     "build_encoder",

@@ -12,7 +12,7 @@ from torch import nn
 
 from ..layers import MatMul, TokenConv
 from .config import EncoderConfig
-from .spiking import clean_padding
+from .spiking import PaddingMask
 
 
 class ANNSelfAttention(nn.Module):
@@ -23,6 +23,9 @@ class ANNSelfAttention(nn.Module):
             nn.Linear(dim, dim) for _ in range(4)
         )
         self.qk, self.av = MatMul(), MatMul()
+        # (B, H, L, d) @ (B, H, d, L) and (B, H, L, L) @ (B, H, L, d): frame axes for the meter
+        self.qk.frame_layout = ("B.L", "B..L")
+        self.av.frame_layout = ("B.LL", "B.L")
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -75,6 +78,7 @@ class ANNEncoder(nn.Module):
     def __init__(self, cfg: EncoderConfig) -> None:
         super().__init__()
         self.config = cfg
+        self.padding = PaddingMask("BL")  # activations (B, L, C)
         self.layers = nn.ModuleList(ANNEncoderLayer(cfg) for _ in range(cfg.layers))
         self.out_norm = nn.LayerNorm(cfg.d_model)
 
@@ -85,7 +89,7 @@ class ANNEncoder(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() != 3:
             raise ValueError(f"ANNEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
-        x, mask = clean_padding(x, lengths)
+        x, mask = self.padding(x, lengths)
         keep = None if mask is None else mask[:, :, None].to(x.dtype)
         for layer in self.layers:
             x = layer(x, mask, keep)

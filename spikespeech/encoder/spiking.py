@@ -12,6 +12,26 @@ from ..neurons.config import build_neuron
 from .config import EncoderConfig
 
 
+class PaddingMask(nn.Module):
+    """``(x (B, L, C), lengths) → (x with padded frames zeroed, mask (B, L) or None)``.
+
+    :func:`clean_padding` as a parameter-free module, so that observers can read each call's
+    mask with a forward hook: the energy meter counts only valid frames with it. ``layout``
+    names the leading axes of the stack's activations (``T`` steps, ``B`` batch, ``L``
+    frames; see :mod:`spikespeech.energy.frames`).
+    """
+
+    def __init__(self, layout: str) -> None:
+        super().__init__()
+        self.layout = layout
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None):
+        return clean_padding(x, lengths)
+
+    def extra_repr(self) -> str:
+        return f"layout={self.layout!r}"
+
+
 class SpikingFFN(nn.Module):
     """``ConvBN(C→F, k1) → SN → ConvBN(F→C, k2)`` on spikes ``(T, B, L, C)``."""
 
@@ -75,6 +95,7 @@ class SpikingEncoder(nn.Module):
         super().__init__()
         self.config = cfg
         self.time_steps = cfg.time_steps
+        self.padding = PaddingMask("TBL")  # activations (T, B, L, C)
         self.layers = nn.ModuleList(SpikingEncoderLayer(cfg, i) for i in range(cfg.layers))
         self.out_norm = MaskedBatchNorm(cfg.d_model)
         self.out_neuron = build_neuron(cfg.neuron) if cfg.output == "spikes" else None
@@ -90,7 +111,7 @@ class SpikingEncoder(nn.Module):
         """Like :meth:`forward` but keeps the time axis: ``(T, B, L, C)``."""
         if x.dim() != 3:
             raise ValueError(f"SpikingEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
-        x, mask = clean_padding(x, lengths)
+        x, mask = self.padding(x, lengths)
         keep = None if mask is None else mask[None, :, :, None].to(x.dtype)
         h = x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)
         for layer in self.layers:
