@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Training-step cost of same-shape IMLS, LIF-T4 and ANN encoders (CPU benchmark).
+"""Training-step cost of same-shape IMLS, LIF-T4 and ANN encoders (CPU, or CUDA with --device).
 
 Builds three encoders with :func:`spikespeech.encoder.build_encoder` from one shape:
 
@@ -13,7 +13,9 @@ and measures, in one process:
   ``loss = out.square().mean()``, backward), models interleaved in a rotating order;
 * peak memory: the peak of the running sum of the CPU allocator's allocation/free events
   recorded by ``torch.profiler`` (``profile_memory=True``) during one forward+backward,
-  above the baseline at step start (activations + gradients + temporaries);
+  above the baseline at step start (activations + gradients + temporaries); with
+  ``--device cuda`` instead ``torch.cuda.max_memory_allocated`` (reset per model) above
+  ``torch.cuda.memory_allocated`` at step start;
 * saved-for-backward bytes: unique storages packed by
   ``torch.autograd.graph.saved_tensors_hooks`` during the forward (parameters and buffers
   excluded), a deterministic proxy for activation memory.
@@ -73,9 +75,32 @@ def make_config(args: argparse.Namespace, model: str) -> EncoderConfig:
 
 
 def build(args: argparse.Namespace, model: str) -> torch.nn.Module:
-    torch.manual_seed(args.seed)
+    torch.manual_seed(args.seed)  # initialised on the CPU, so every device gets the same weights
     net = build_encoder(make_config(args, model), "ann" if model == "ann" else "spiking")
-    return net.train()
+    return net.to(args.device).train()
+
+
+def resolve_device(name: str) -> torch.device:
+    """``torch.device(name)``, checked to be usable; ValueError with a one-line reason if not."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"--device {name}: not a torch device ({exc})") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: CUDA is not available (torch {torch.__version__}, "
+                             f"built for CUDA {torch.version.cuda or 'none'}, no usable GPU)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
+    elif device.type != "cpu":
+        raise ValueError(f"--device {name}: only cpu and cuda are supported")
+    return device
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued kernels (a no-op on the CPU), so wall time covers them."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def make_inputs(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,7 +112,7 @@ def make_inputs(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor]:
         lengths[0] = L  # the batch's longest sequence fills the padded length
     else:
         lengths = torch.full((B,), L, dtype=torch.long)
-    return x, lengths
+    return x.to(args.device), lengths.to(args.device)
 
 
 def forward_backward(net: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> None:
@@ -98,6 +123,15 @@ def forward_backward(net: torch.nn.Module, x: torch.Tensor, lengths: torch.Tenso
 def train_step(net: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> None:
     net.zero_grad(set_to_none=True)
     forward_backward(net, x, lengths)
+
+
+def timed_step(net: torch.nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> float:
+    """Seconds of one :func:`train_step`, with the device's queue drained before and after."""
+    synchronize(x.device)
+    t0 = time.perf_counter()
+    train_step(net, x, lengths)
+    synchronize(x.device)
+    return time.perf_counter() - t0
 
 
 def cpu_busy_snapshot() -> tuple[float, float] | None:
@@ -166,11 +200,43 @@ def calibrate_profiler(size_mib: int = 100) -> float:
     return peak / MIB
 
 
+def cuda_peak_bytes(fn, device: torch.device) -> tuple[int, int]:
+    """Run ``fn``; return (peak, net) bytes of the CUDA caching allocator's allocated memory
+    relative to the moment ``fn`` starts (``max_memory_allocated``, reset just before)."""
+    synchronize(device)
+    base = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn()
+    synchronize(device)
+    return (torch.cuda.max_memory_allocated(device) - base,
+            torch.cuda.memory_allocated(device) - base)
+
+
+def calibrate_cuda(device: torch.device, size_mib: int = 100) -> float:
+    """Peak (MiB) :func:`cuda_peak_bytes` reports for a known ``size_mib`` allocation."""
+
+    def alloc():
+        t = torch.empty(size_mib * 2**20, dtype=torch.uint8, device=device)
+        t.fill_(1)
+        del t
+        u = torch.ones(size_mib * 2**20 // 8, dtype=torch.float32, device=device)
+        del u
+
+    peak, net = cuda_peak_bytes(alloc, device)
+    if net != 0:
+        log(f"warning: CUDA memory calibration leaked {net} bytes")
+    return peak / MIB
+
+
 def peak_memory(net, x, lengths) -> tuple[float, float]:
     """(peak MiB above the step-start baseline, MiB still held afterwards = gradients)."""
     net.zero_grad(set_to_none=True)  # baseline holds no grads; they count in the peak
     gc.collect()
-    peak, held = profiled_peak_bytes(lambda: forward_backward(net, x, lengths))
+    step = lambda: forward_backward(net, x, lengths)  # noqa: E731
+    if x.device.type == "cuda":
+        peak, held = cuda_peak_bytes(step, x.device)
+    else:
+        peak, held = profiled_peak_bytes(step)
     return peak / MIB, held / MIB
 
 
@@ -302,25 +368,31 @@ def run_profile(args, nets, x, lengths) -> None:
     labels = ModuleLabels(net) if args.by_module else None
     for _ in range(max(args.warmup, 1)):
         train_step(net, x, lengths)
+    on_cuda = x.device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if on_cuda else [])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with profile(activities=[ProfilerActivity.CPU],
-                     record_shapes=args.profile_shapes) as prof:
+        with profile(activities=activities, record_shapes=args.profile_shapes) as prof:
             train_step(net, x, lengths)
+            synchronize(x.device)
     if labels is not None:
         labels.remove()
+    # on CUDA the kernels' own time is what counts; CPU time there is mostly launch overhead
+    sort_by = "self_device_time_total" if on_cuda else "self_cpu_time_total"
     table = prof.key_averages(group_by_input_shape=args.profile_shapes).table(
-        sort_by="self_cpu_time_total", row_limit=args.profile_rows, max_name_column_width=60,
+        sort_by=sort_by, row_limit=args.profile_rows, max_name_column_width=60,
     )
-    print(f"# {LABELS[args.profile]}: one training step, top {args.profile_rows} by self CPU time "
-          f"(threads={torch.get_num_threads()}, shape B={args.batch} L={args.frames} "
-          f"C={args.d_model} layers={args.layers})")
+    print(f"# {LABELS[args.profile]}: one training step, top {args.profile_rows} by "
+          f"{'self CUDA' if on_cuda else 'self CPU'} time "
+          f"(device={x.device}, threads={torch.get_num_threads()}, shape B={args.batch} "
+          f"L={args.frames} C={args.d_model} layers={args.layers})")
     print(table)
     if args.by_module:
         rows = time_by_module(prof)
         total = sum(r[1] for r in rows) or 1.0
         print(f"\n# self CPU time by module (summed over layers; [bwd] = backward of the "
-              f"autograd nodes that module's forward created), top {args.profile_rows}")
+              f"autograd nodes that module's forward created), top {args.profile_rows}"
+              + (" (on CUDA: host-side time, i.e. kernel launches)" if on_cuda else ""))
         print(f"{'ms':>9} {'share':>7} {'ops':>6}  module")
         for key, us, n in rows[: args.profile_rows]:
             print(f"{us / 1e3:>9.1f} {100 * us / total:>6.1f}% {n:>6}  {key}")
@@ -357,6 +429,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None,
                    help="torch.set_num_threads (default: torch's default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu",
+                   help="torch device: cpu, cuda or cuda:N (on CUDA steps are timed with "
+                        "torch.cuda.synchronize and peak memory is torch.cuda.max_memory_allocated)")
     p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
                    help="subset to run (ratios need the models they compare)")
     p.add_argument("--json", action="store_true",
@@ -375,12 +450,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def describe_device(device: torch.device) -> str:
+    """``cpu`` or the GPU's name, e.g. ``cuda:0 (NVIDIA H200)``."""
+    if device.type != "cuda":
+        return str(device)
+    return f"cuda:{torch.cuda.current_device() if device.index is None else device.index} " \
+        f"({torch.cuda.get_device_name(device)})"
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    try:
+        args.device = resolve_device(args.device)
+    except ValueError as exc:
+        print(f"train_step.py: {exc}", file=sys.stderr)
+        return 2
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     x, lengths = make_inputs(args)
@@ -392,38 +480,38 @@ def main(argv=None) -> int:
         return 0
 
     load_before = os.getloadavg()[0]
-    log(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+    log(f"torch {torch.__version__}, device {describe_device(args.device)}, "
+        f"threads {torch.get_num_threads()}, "
         f"B={args.batch} L={args.frames} C={args.d_model} layers={args.layers} "
         f"heads={args.heads} F={args.ffn_dim} ragged={args.ragged}")
 
     # 1) time: warm up, then interleave the models in a rotating order
     for w in range(args.warmup):
         for m in models:
-            t0 = time.perf_counter()
-            train_step(nets[m], x, lengths)
-            log(f"warmup {w + 1}/{args.warmup} {m}: {1e3 * (time.perf_counter() - t0):.0f} ms")
+            log(f"warmup {w + 1}/{args.warmup} {m}: {1e3 * timed_step(nets[m], x, lengths):.0f} ms")
     times: dict[str, list[float]] = {m: [] for m in models}
     busy0, wall0 = cpu_busy_snapshot(), time.perf_counter()
     for r in range(args.repeats):
         order = models[r % len(models):] + models[: r % len(models)]
         for m in order:
-            t0 = time.perf_counter()
-            train_step(nets[m], x, lengths)
-            times[m].append(time.perf_counter() - t0)
+            times[m].append(timed_step(nets[m], x, lengths))
         log(f"repeat {r + 1}/{args.repeats}: "
             + ", ".join(f"{m} {1e3 * times[m][-1]:.0f} ms" for m in models))
 
     foreign_cores = foreign_cpu_cores(busy0, cpu_busy_snapshot(), time.perf_counter() - wall0)
-    if foreign_cores is not None and foreign_cores > 0.1:
+    if foreign_cores is not None and foreign_cores > 0.1 and args.device.type == "cpu":
         log(f"warning: other processes used {foreign_cores:.2f} cores on average while timing; "
             f"with {torch.get_num_threads()} intra-op threads on {os.cpu_count()} cores the "
             f"timings are distorted (re-run on a quiet machine)")
 
-    # 2) memory: profiler peak (calibrated against a known allocation) and saved tensors
-    check_mib = calibrate_profiler(100)
-    log(f"profiler calibration: 100 MiB allocation -> {check_mib:.2f} MiB peak")
+    # 2) memory: profiler (CPU) or CUDA allocator peak, calibrated against a known
+    #    allocation, and saved tensors
+    on_cuda = args.device.type == "cuda"
+    check_mib = calibrate_cuda(args.device, 100) if on_cuda else calibrate_profiler(100)
+    log(f"{'CUDA allocator' if on_cuda else 'profiler'} calibration: 100 MiB allocation -> "
+        f"{check_mib:.2f} MiB peak")
     if abs(check_mib - 100.0) > 1.0:
-        log("warning: profiler memory peak does not match the known allocation")
+        log("warning: measured memory peak does not match the known allocation")
     results: dict[str, dict] = {}
     for m in models:
         net = nets[m]
@@ -452,6 +540,9 @@ def main(argv=None) -> int:
         "python": sys.version.split()[0],
         "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
+        "device": str(args.device),
+        "device_name": describe_device(args.device),
+        "torch_cuda_build": torch.version.cuda,
         "loadavg_1min_before": load_before,
         "loadavg_1min_after": os.getloadavg()[0],
         "foreign_cpu_cores_while_timing": foreign_cores,
@@ -464,9 +555,13 @@ def main(argv=None) -> int:
         "repeats": args.repeats,
         "warmup": args.warmup,
         "seed": args.seed,
-        "memory_method": "torch.profiler profile_memory: peak of running sum of CPU allocator "
-                         "[memory] events (kineto) during forward+backward, above step start",
-        "profiler_check_mib": check_mib,
+        "memory_method": (
+            "torch.cuda.max_memory_allocated (reset per model) during forward+backward, above "
+            "torch.cuda.memory_allocated at step start" if on_cuda else
+            "torch.profiler profile_memory: peak of running sum of CPU allocator "
+            "[memory] events (kineto) during forward+backward, above step start"),
+        "profiler_check_mib": None if on_cuda else check_mib,
+        "memory_check_mib": check_mib,
         "models": results,
         "imls_vs_ann_time": ratio(get("imls", "median_step_s"), get("ann", "median_step_s")),
         "imls_vs_lif_time": ratio(get("imls", "median_step_s"), get("lif", "median_step_s")),
@@ -494,8 +589,8 @@ def print_human(report: dict, models: list[str]) -> None:
     s = report["shape"]
     print(f"train step: layers={s['layers']} d_model={s['d_model']} heads={s['heads']} "
           f"ffn={s['ffn_dim']} k={tuple(s['ffn_kernels'])} L={s['frames']} B={s['batch']} "
-          f"ragged={s['ragged']} | torch {report['torch']}, {report['threads']} threads, "
-          f"{report['repeats']} repeats")
+          f"ragged={s['ragged']} | torch {report['torch']}, {report['device_name']}, "
+          f"{report['threads']} threads, {report['repeats']} repeats")
     print()
     print(f"{'model':<18}{'median ms':>11}{'min ms':>9}{'peak MiB':>10}{'saved MiB':>11}"
           f"{'grads MiB':>11}")
@@ -518,11 +613,12 @@ def print_human(report: dict, models: list[str]) -> None:
         if value is not None:
             print(f"{desc:<28} {value:>6.3f}   (info)")
     fc = report["foreign_cpu_cores_while_timing"]
-    if fc is not None:
+    if fc is not None and report["device"] == "cpu":
         note = "  <- timings distorted, re-run on a quiet machine" if fc > 0.1 else ""
         print(f"\nother processes kept {fc:.2f} cores busy on average while timing{note}")
-    print(f"profiler memory check: 100 MiB allocation measured as "
-          f"{report['profiler_check_mib']:.2f} MiB; 1-min load average before/after: "
+    method = "profiler" if report["device"] == "cpu" else "CUDA allocator"
+    print(f"{method} memory check: 100 MiB allocation measured as "
+          f"{report['memory_check_mib']:.2f} MiB; 1-min load average before/after: "
           f"{report['loadavg_1min_before']:.2f}/{report['loadavg_1min_after']:.2f}")
 
 
