@@ -28,7 +28,7 @@ from spikespeech.cli.main import main as cli_main
 from spikespeech.demo import callbacks
 from spikespeech.demo.callbacks import DemoState
 from spikespeech.demo.limits import MIB, Limits
-from spikespeech.demo.models import DemoModels, ModelLoadError
+from spikespeech.demo.models import DemoModels, ModelLoadError, card_scope
 from spikespeech.demo.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,15 +230,46 @@ def test_cards_describe_both_models(models):
     assert "tts.zip" in tts and "22050 Hz" in tts and "no model card" in tts
 
 
+def test_scope_is_the_cards_intended_use_section():
+    shipped = (ROOT / "spikespeech/models/kathleen_fsdd_asr.md").read_text(encoding="utf-8")
+    scope = card_scope(shipped)
+    assert scope.startswith("- Spoken English digits") and "Read English sentences" in scope
+    assert "## " not in scope and "Free Spoken Digit Dataset" not in scope  # that section only
+    # no such section: the first paragraph of prose; no prose, or no card: nothing
+    assert card_scope("# A model\n\nDigits only.\nEnglish.\n\n## Data\nFSDD") == "Digits only.\nEnglish."
+    assert card_scope("# tiny test model\n") is None and card_scope(None) is None
+
+
+def test_scope_of_a_pack_without_one_says_so(models):
+    scope = models.scope("asr")
+    assert "`model.zip`" in scope and "does not say" in scope
+
+
+def test_model_loading_is_off_unless_allowed(models, packed, tmp_path):
+    state = DemoState(models)  # the default, as `spikespeech demo` without --allow-model-loading
+    before = models.transcriber
+    result = callbacks.load_model(state, "asr", str(packed))
+    _one_line_error(result, "loading models is off", "--allow-model-loading")
+    assert models.transcriber is before
+
+
+# a web client may send any path: every failure reads the same, so it cannot tell a missing file
+# from an unreadable one or one that is no pack; the reason goes to the server's log only
+SAME_FOR_EVERY_PATH = "no loadable ASR model there"
+
+
 @pytest.mark.parametrize("case,fragments", [
     ("empty", ("type the path",)),
-    ("missing", ("model not found",)),
-    ("not a pack", ("not a packed model",)),
-    ("wrong task", ("for task 'tts', not 'asr'",)),
+    ("missing", ("nope.zip", SAME_FOR_EVERY_PATH)),
+    ("not a pack", ("junk.zip", SAME_FOR_EVERY_PATH)),
+    ("wrong task", ("tts.zip", SAME_FOR_EVERY_PATH)),
+    ("a directory", ("etc", SAME_FOR_EVERY_PATH)),
 ])
-def test_a_bad_model_path_keeps_the_old_model(case, fragments, state, packed_tiny_model, tmp_path):
+def test_a_bad_model_path_keeps_the_old_model(case, fragments, state, packed_tiny_model, tmp_path, caplog):
+    state.allow_model_loading = True
     path = {"empty": "  ", "missing": str(tmp_path / "nope.zip"),
-            "not a pack": str(tmp_path / "junk.zip"), "wrong task": str(packed_tiny_model)}[case]
+            "not a pack": str(tmp_path / "junk.zip"), "wrong task": str(packed_tiny_model),
+            "a directory": "/etc"}[case]
     (tmp_path / "junk.zip").write_text("not a zip")
     before, card = state.models.transcriber, state.models.card("asr")
     result = callbacks.load_model(state, "asr", path)
@@ -246,6 +277,12 @@ def test_a_bad_model_path_keeps_the_old_model(case, fragments, state, packed_tin
     assert "stays loaded" in result.status
     assert state.models.transcriber is before and result.card == card
     assert callbacks.transcribe(state, None).error  # still answering
+    assert str(tmp_path) not in result.error
+    if case != "empty":  # word for word what a path that surely does not exist gets
+        reference = callbacks.load_model(state, "asr", "/no/such/dir/x.zip").error
+        assert result.error.split(": ", 1)[1] == reference.split(": ", 1)[1]
+    if case == "missing":  # the server's log names the reason
+        assert "model not found" in caplog.text
 
 
 def test_a_broken_pack_keeps_the_old_model(state, packed, tmp_path):
@@ -255,20 +292,22 @@ def test_a_broken_pack_keeps_the_old_model(state, packed, tmp_path):
             data = src.read(item)
             dst.writestr(item, b"garbage" if item.filename == "model.pth" else data)
     before = state.models.transcriber
+    state.allow_model_loading = True
     result = callbacks.load_model(state, "asr", str(broken))
-    _one_line_error(result)
+    _one_line_error(result, SAME_FOR_EVERY_PATH)
     assert state.models.transcriber is before
 
 
 def test_switching_models_closes_the_old_one(packed, packed_tiny_model, monkeypatch):
-    with DemoState(DemoModels(packed, packed_tiny_model, beam_size=2)) as state:
+    models = DemoModels(packed, packed_tiny_model, beam_size=2)
+    with DemoState(models, allow_model_loading=True) as state:
         old = state.models.transcriber
         closed = []
         monkeypatch.setattr(old, "close", lambda: closed.append(old))
         result = callbacks.load_model(state, "asr", f"  '{packed}' ")  # pasted with quotes
         assert result.error is None and "Loaded ASR model" in result.status
         assert state.models.transcriber is not old and closed == [old]
-        assert result.speakers == []
+        assert result.speakers == [] and result.scope == state.models.scope("asr")
 
 
 def test_missing_default_model_is_a_clear_error(monkeypatch, packed_tiny_model, tmp_path):
@@ -288,6 +327,7 @@ def _endpoint(demo, name):
 def test_build_app_exposes_the_named_endpoints(state):
     from spikespeech.demo.app import build_app, launch_kwargs
 
+    state.allow_model_loading = True  # the page with every event (the path box's too)
     demo = build_app(state)
     public = {f.api_name for f in demo.fns.values() if getattr(f, "api_visibility", "public") == "public"}
     assert public == {"transcribe", "synthesize", "roundtrip"}
@@ -303,14 +343,34 @@ def test_build_app_exposes_the_named_endpoints(state):
     assert len(model_events) == 5 and all(f.concurrency_limit in ("default", 1) for f in model_events)
     assert demo._queue.max_size == 16 and demo._queue.default_concurrency_limit == 1
     ids = {block.elem_id for block in demo.blocks.values()}
-    assert set(CONTRACT_IDS) <= ids
+    assert set(CONTRACT_IDS) <= ids and "models-path" in ids
+    # the ASR model's scope is shown in the Transcribe tab, and follows a switch and a page reload
+    scope = next(b for b in demo.blocks.values() if b.elem_id == "asr-scope")
+    assert scope.value == state.models.scope("asr")
+    updates_scope = [f for f in demo.fns.values() if scope in f.outputs]
+    assert len(updates_scope) == 2  # the page load and the ASR switch
     tabs = [b.label for b in demo.blocks.values() if type(b).__name__ == "Tab"]
     assert tabs == ["Transcribe", "Synthesize", "Round trip", "Models"]
     speaker = next(b for b in demo.blocks.values() if b.elem_id == "tts-speaker")
     assert speaker.visible is False  # a one-speaker model
     options = launch_kwargs(state)
     assert options["server_name"] == "127.0.0.1" and options["share"] is False
+    assert 0 < options["state_session_capacity"] <= 100  # gradio's 10,000 sessions grow memory
     assert options["max_file_size"] == 10 * MIB and "allowed_paths" not in options
+    demo.close()
+
+
+def test_without_model_loading_the_page_has_no_loader(state):
+    from spikespeech.demo.app import build_app
+
+    assert state.allow_model_loading is False  # the default
+    demo = build_app(state)
+    ids = {block.elem_id for block in demo.blocks.values()}
+    assert set(CONTRACT_IDS) <= ids
+    assert not {"models-path", "models-load-asr", "models-load-tts", "models-status"} & ids
+    # what is left: the three endpoints and the page load, none with a text box for a path
+    events = sorted(f.api_name or f.name for f in demo.fns.values())
+    assert len(events) == 4 and {"transcribe", "synthesize", "roundtrip"} < set(events), events
     demo.close()
 
 
@@ -330,6 +390,7 @@ def test_cli_defaults_match_the_contract():
     args = build_parser().parse_args(["demo"])
     assert (args.host, args.port, args.share) == ("127.0.0.1", 7860, False)
     assert args.asr_model is None and args.tts_model is None  # the shipped defaults
+    assert args.allow_model_loading is False
     limits = (args.max_upload_mb, args.max_text_chars, args.max_audio_seconds, args.queue_size)
     assert limits == (10, 500, 60, 16)
     assert Limits() == Limits(10.0, 500, 60.0, 16)
@@ -343,6 +404,26 @@ def test_cli_bad_models_fail_before_serving(packed, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("spikespeech demo: error: --tts-model ") and "not 'tts'" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("flags,fragment", [
+    (["--host", "0.0.0.0"], "--host 0.0.0.0: any client on the network"),
+    (["--host", "192.168.1.5"], "--host 192.168.1.5: any client on the network"),
+    (["--host", "myhost.example"], "--host myhost.example: any client on the network"),
+    (["--share"], "--share: anyone with the share link"),
+])
+def test_cli_refuses_model_loading_beyond_this_machine(flags, fragment, capsys):
+    assert cli_main(["demo", "--allow-model-loading", *flags]) == 2  # before any model loads
+    err = capsys.readouterr().err
+    assert err.startswith("spikespeech demo: error: --allow-model-loading with ") and fragment in err
+    assert err.count("\n") == 1
+
+
+def test_loopback_hosts():
+    from spikespeech.cli.demo import is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.org", ""))
 
 
 def test_demo_app_py_runs_from_anywhere(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 
 from .argtypes import positive_float, positive_int
 
@@ -12,8 +13,21 @@ DESCRIPTION = (
     "synthesize text, round-trip text through both models, and read the model cards. Uses the "
     "shipped default models unless --asr-model/--tts-model are given; both are loaded before "
     "the server starts. Binds 127.0.0.1 (this machine only) unless --host says otherwise; "
-    "no public share link unless --share. Stop with Ctrl-C."
+    "no public share link unless --share. The Models tab loads other packs from this machine "
+    "only with --allow-model-loading, which needs a loopback --host and no --share. Stop with Ctrl-C."
 )
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` serves this machine only: a loopback address or ``localhost``
+    (any other name counts as reachable from outside, whatever it resolves to now)."""
+    if host.strip().lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def port_number(text: str) -> int:
@@ -40,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--share", action="store_true",
                    help="also open a public gradio share link (off by default; needs internet)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--allow-model-loading", action="store_true",
+                   help="show the Models tab's path box: any client of the page may then load any "
+                        "pack this process can read; refused unless --host is loopback and no --share")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .main import CLIError
 
+    check_model_loading(args)
     for task in ("asr", "tts"):  # before the slow imports: a typo fails at once
         path = getattr(args, f"{task}_model")
         if path is not None and not Path(path).expanduser().exists():
@@ -67,6 +85,27 @@ def run(args: argparse.Namespace) -> int:
     from ..demo.app import LaunchError, serve
 
     try:
-        return serve(DemoState(models, limits), host=args.host, port=args.port, share=args.share)
+        state = DemoState(models, limits, allow_model_loading=args.allow_model_loading)
+        return serve(state, host=args.host, port=args.port, share=args.share)
     except LaunchError as exc:
         raise CLIError(str(exc)) from None
+
+
+def check_model_loading(args: argparse.Namespace) -> None:
+    """``--allow-model-loading`` only where no one but this machine's users reaches the page.
+
+    Gradio has no per-event access control: whoever reaches the server can call the loader with
+    any path, so the loader is never served to a network (there is no override; to serve other
+    models to a network, start the demo with --asr-model/--tts-model).
+    """
+    from .main import CLIError
+
+    if not args.allow_model_loading:
+        return
+    if not is_loopback(args.host):
+        raise CLIError(f"--allow-model-loading with --host {args.host}: any client on the network "
+                       "could load files from this machine; use it with --host 127.0.0.1, or give "
+                       "the models with --asr-model/--tts-model instead")
+    if args.share:
+        raise CLIError("--allow-model-loading with --share: anyone with the share link could load "
+                       "files from this machine; use one or the other")

@@ -2,7 +2,8 @@
 
 One job per module: ``limits`` (request limits), ``models`` (the two models, loaded once,
 switchable), ``workspace`` (the private directory the demo writes its audio into),
-``plots`` (matplotlib figures), ``callbacks`` (what the UI calls: plain functions that
-return values and one-line messages, never raise), ``app`` (the gradio page and its launch).
+``plots`` (matplotlib figures), ``memory`` (resident memory bounded under load),
+``callbacks`` (what the UI calls: plain functions that return values and one-line messages,
+never raise), ``app`` (the gradio page and its launch).
 Only ``app`` imports gradio.
 """

@@ -7,7 +7,10 @@ group of size 1: the models are shared, requests are served one at a time and th
 wait in a queue of at most ``limits.queue_size``. :func:`serve` launches on ``host``
 (127.0.0.1 by default) without a share link, with gradio's upload cap, and blocks until
 Ctrl-C or SIGTERM. No ``allowed_paths``: gradio serves only the files it created (uploads,
-and copies of what the callbacks return from the demo's private workspace).
+and copies of what the callbacks return from the demo's private workspace). The Models tab's
+path box exists only when ``state.allow_model_loading``: gradio serves every event of the page
+to any client of its queue API, hidden (``api_visibility: private``) or not, so an event that
+is not built is the only one no client can call.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 
 import gradio as gr
 
-from . import callbacks
+from . import callbacks, memory
 from .callbacks import DemoState
 
 TITLE = "spikespeech: spiking neural network speech demo"
 MODELS = "models"  # the concurrency group of every event that runs a model
 PRIVATE = {"api_visibility": "private"}  # internal UI plumbing: no API endpoint
+# gradio keeps a copy of every component's config (model cards included) per browser tab or
+# API client, 10,000 of them by default: hundreds of MB on a busy demo. Our events keep no state
+# between requests, so an evicted session only falls back to the page's initial config.
+SESSIONS_KEPT = 64
 
 INTRO = """# spikespeech demo
 Speech recognition with **IML-Spikeformer** and speech synthesis with **SpikeVoice**: both are
@@ -41,28 +48,33 @@ def build_app(state: DemoState) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO)
         with gr.Tab("Transcribe"):
-            _transcribe_tab(state)
+            asr_scope = _transcribe_tab(state)
         with gr.Tab("Synthesize"):
             speaker = _synthesize_tab(state)
         with gr.Tab("Round trip"):
             _roundtrip_tab(state)
         with gr.Tab("Models"):
-            asr_card, tts_card = _models_tab(state, speaker)
+            asr_card, tts_card = _models_tab(state, speaker, asr_scope)
 
         def refresh():
             # a reloaded page shows the models loaded now, not those of the first page load
-            return (state.models.card("asr"), state.models.card("tts"), _speaker_update(state))
+            return (state.models.card("asr"), state.models.card("tts"), state.models.scope("asr"),
+                    _speaker_update(state))
 
-        demo.load(refresh, outputs=[asr_card, tts_card, speaker], concurrency_limit=None, **PRIVATE)
+        demo.load(refresh, outputs=[asr_card, tts_card, asr_scope, speaker], concurrency_limit=None,
+                  **PRIVATE)
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)
     return demo
 
 
-def _transcribe_tab(state: DemoState) -> None:
+def _transcribe_tab(state: DemoState) -> gr.Markdown:
+    """The Transcribe tab; returns its Markdown of what the ASR model is for (a switch updates it)."""
     gr.Markdown(f"Record or upload speech (at most {state.limits.max_audio_seconds:g} s, "
                 f"{state.limits.max_upload_mb:g} MB; any sample rate, mixed to mono).")
     with gr.Row():
         with gr.Column():
+            # next to the recorder: a sentence spoken to a digits model gives nonsense, say why first
+            scope = gr.Markdown(state.models.scope("asr"), elem_id="asr-scope")
             audio = gr.Audio(sources=["microphone", "upload"], type="filepath", label="Speech",
                              elem_id="asr-audio")
             button = gr.Button("Transcribe", variant="primary", elem_id="asr-button")
@@ -75,11 +87,12 @@ def _transcribe_tab(state: DemoState) -> None:
         energy = gr.Plot(label="Energy vs ANN", elem_id="asr-energy")
 
     def run(audio_path):
-        r = _notify(callbacks.transcribe(state, audio_path))
+        r = _respond(callbacks.transcribe(state, audio_path))
         return r.text, r.info, r.raster, r.rates, r.energy
 
     button.click(run, inputs=[audio], outputs=[text, info, raster, rates, energy],
                  api_name="transcribe", concurrency_id=MODELS)
+    return scope
 
 
 def _synthesize_tab(state: DemoState) -> gr.Dropdown:
@@ -103,7 +116,7 @@ def _synthesize_tab(state: DemoState) -> gr.Dropdown:
     energy = gr.Plot(label="Energy vs ANN", elem_id="tts-energy")
 
     def run(text_value, speed_value, speaker_value):
-        r = _notify(callbacks.synthesize(state, text_value, speed_value, speaker_value))
+        r = _respond(callbacks.synthesize(state, text_value, speed_value, speaker_value))
         return r.audio, r.info, r.mel, r.raster, r.energy
 
     button.click(run, inputs=[text, speed, speaker], outputs=[audio, info, mel, raster, energy],
@@ -127,17 +140,27 @@ def _roundtrip_tab(state: DemoState) -> None:
             info = gr.Markdown(elem_id="rt-info")
 
     def run(text_value):
-        r = _notify(callbacks.roundtrip(state, text_value))
+        r = _respond(callbacks.roundtrip(state, text_value))
         return r.audio, r.text, r.info
 
     button.click(run, inputs=[text], outputs=[audio, transcript, info], api_name="roundtrip",
                  concurrency_id=MODELS)
 
 
-def _models_tab(state: DemoState, speaker: gr.Dropdown) -> tuple[gr.Markdown, gr.Markdown]:
+def _models_tab(state: DemoState, speaker: gr.Dropdown,
+                asr_scope: gr.Markdown) -> tuple[gr.Markdown, gr.Markdown]:
     with gr.Row():
         asr_card = gr.Markdown(state.models.card("asr"), elem_id="models-asr-card")
         tts_card = gr.Markdown(state.models.card("tts"), elem_id="models-tts-card")
+    if state.allow_model_loading:
+        _model_loader(state, speaker, asr_card, tts_card, asr_scope)
+    return asr_card, tts_card
+
+
+def _model_loader(state: DemoState, speaker: gr.Dropdown, asr_card: gr.Markdown, tts_card: gr.Markdown,
+                  asr_scope: gr.Markdown) -> None:
+    """The path box and its buttons: only built with ``--allow-model-loading``, so that without
+    it no event exists that a client could call to load a server path."""
     gr.Markdown("### Use another model\nA packed model (`.zip` or directory made by "
                 "`spikespeech pack`) on the machine running this demo.")
     path = gr.Textbox(label="Path of a packed model", elem_id="models-path",
@@ -148,18 +171,18 @@ def _models_tab(state: DemoState, speaker: gr.Dropdown) -> tuple[gr.Markdown, gr
     status = gr.Markdown(elem_id="models-status")
 
     def run_asr(path_value):
-        r = _notify(callbacks.load_model(state, "asr", path_value), success=True)
-        return r.status, r.card
+        r = _respond(callbacks.load_model(state, "asr", path_value), success=True)
+        return r.status, r.card, r.scope
 
     def run_tts(path_value):
-        r = _notify(callbacks.load_model(state, "tts", path_value), success=True)
+        r = _respond(callbacks.load_model(state, "tts", path_value), success=True)
         return r.status, r.card, _speaker_update(state)
 
     # model switches queue with the requests, so none swaps a model under a running request
-    load_asr.click(run_asr, inputs=[path], outputs=[status, asr_card], concurrency_id=MODELS, **PRIVATE)
+    load_asr.click(run_asr, inputs=[path], outputs=[status, asr_card, asr_scope], concurrency_id=MODELS,
+                   **PRIVATE)
     load_tts.click(run_tts, inputs=[path], outputs=[status, tts_card, speaker], concurrency_id=MODELS,
                    **PRIVATE)
-    return asr_card, tts_card
 
 
 def _speaker_update(state: DemoState):
@@ -167,8 +190,10 @@ def _speaker_update(state: DemoState):
     return gr.update(choices=speakers, value=speakers[0] if speakers else None, visible=len(speakers) > 1)
 
 
-def _notify(result, success: bool = False):
-    """Show a result's error as a gradio warning toast (its Markdown shows it too)."""
+def _respond(result, success: bool = False):
+    """Show a result's error as a gradio warning toast (its Markdown shows it too); give the
+    memory the request freed back to the OS (:mod:`.memory`)."""
+    memory.release_freed_memory()
     if result.error:
         gr.Warning(result.error)
     elif success:
@@ -185,6 +210,7 @@ def launch_kwargs(state: DemoState, host: str = "127.0.0.1", port: int = 7860, s
         "max_file_size": state.limits.max_upload_bytes,
         "prevent_thread_lock": True, "quiet": True, "show_error": False,
         "ssr_mode": False, "mcp_server": False,
+        "state_session_capacity": SESSIONS_KEPT,
     }
 
 
@@ -194,6 +220,7 @@ class LaunchError(RuntimeError):
 
 def serve(state: DemoState, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> int:
     """Launch, print the local URL, block until Ctrl-C/SIGTERM; then stop and clean up."""
+    memory.limit_malloc_arenas()  # before gradio starts its worker threads
     demo = build_app(state)
     try:
         try:

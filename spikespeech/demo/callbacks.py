@@ -40,6 +40,8 @@ class DemoState:
     models: DemoModels
     limits: Limits = field(default_factory=Limits)
     workspace: Workspace = field(default_factory=Workspace)
+    # whether web clients may load a pack from a server path (``--allow-model-loading``)
+    allow_model_loading: bool = False
 
     def close(self) -> None:
         self.models.close()
@@ -84,6 +86,7 @@ class RoundTripResult:
 class LoadResult:
     status: str  # Markdown
     card: str  # Markdown of the (possibly unchanged) model of that task
+    scope: str = ""  # Markdown: what that model is for (its card's intended use)
     speakers: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -281,19 +284,39 @@ def roundtrip(state: DemoState, text: str | None) -> RoundTripResult:
 
 # ---- Models ----------------------------------------------------------------------------------
 def load_model(state: DemoState, task: str, path: str | None) -> LoadResult:
-    """Replace the ``task`` model with the pack at ``path``; on failure the old one stays."""
+    """Replace the ``task`` model with the pack at ``path``; on failure the old one stays.
+
+    Only when ``state.allow_model_loading``. Any client that reaches the server can call this,
+    so a failure says the same for every path (missing, unreadable, not a pack, a pack of the
+    other task, a broken pack): the client learns nothing about the server's files beyond
+    "this is no loadable model"; the reason goes to the server's log, for whoever runs it.
+    """
+    if not state.allow_model_loading:
+        error = "loading models is off (start the demo with --allow-model-loading)"
+        return _load_result(state, task, error)
+    text = (path or "").strip().strip("'\"")
+    if not text:
+        error = "type the path of a packed model (.zip or directory) first"
+        return _load_result(state, task, error)
     try:
-        status = state.models.switch(task, path or "")
-        error = None
-    except ModelLoadError as exc:
-        error = str(exc)
-        status = _error_md(f"{error} (the current model stays loaded)")
+        status = state.models.switch(task, text)
     except Exception as exc:
-        log.exception("loading a %s model failed", task)
-        error = f"could not load the model ({type(exc).__name__}); the current model stays loaded"
-        status = _error_md(error)
-    return LoadResult(status=status, card=state.models.card(task), speakers=state.models.speakers,
-                      error=error)
+        if isinstance(exc, ModelLoadError):
+            log.warning("web client: loading %s model %s failed: %s", task, text, exc)
+        else:
+            log.exception("web client: loading %s model %s failed", task, text)
+        error = (f"{Path(text).name or text}: no loadable {task.upper()} model there (missing, not "
+                 "readable by the server, not a packed model of this task, or broken; the "
+                 "server's log says which)")
+        return _load_result(state, task, error)
+    return _load_result(state, task, error=None, status=status)
+
+
+def _load_result(state: DemoState, task: str, error: str | None, status: str = "") -> LoadResult:
+    if error is not None:
+        status = _error_md(f"{error}; the current model stays loaded")
+    return LoadResult(status=status, card=state.models.card(task), scope=state.models.scope(task),
+                      speakers=state.models.speakers, error=error)
 
 
 # ---- formatting ------------------------------------------------------------------------------

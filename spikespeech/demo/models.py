@@ -11,6 +11,7 @@ safe too).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from ..espnet.transcriber import Transcriber
 log = logging.getLogger(__name__)
 TASKS = ("asr", "tts")
 _TITLES = {"asr": "Speech recognition (ASR)", "tts": "Speech synthesis (TTS)"}
+# the card section that says what a model is for (the shipped cards: "## Intended use and limits")
+_SCOPE_HEADING = re.compile(r"^#{2,6}\s+.*\b(intended use|scope)\b", re.IGNORECASE)
 
 
 class ModelLoadError(ValueError):
@@ -122,6 +125,34 @@ class DemoModels:
             summary += f" · {len(self.speakers) or 1} speaker(s)"
         # the shipped packs carry their card too (tests/test_default_models.py)
         return f"{summary}\n\n---\n\n{model.card or '*This pack has no model card.*'}"
+
+    def scope(self, task: str) -> str:
+        """Markdown: what the loaded ``task`` model is for, from its card (see :func:`card_scope`)."""
+        model = self.transcriber if task == "asr" else self.synthesizer
+        scope = card_scope(model.card if model is not None else None)
+        name = f"`{self.paths[task].name}`" if model is not None else "no model"
+        if scope is None:
+            return (f"**What the model ({name}) is for:** its pack does not say (no model card, or "
+                    "a card without an intended-use section); expect good results only on speech "
+                    "like its training data.")
+        return f"**What the model ({name}) is for**, from its model card:\n\n{scope}"
+
+
+def card_scope(card: str | None) -> str | None:
+    """The "Intended use" (or "Scope") section of a model card's Markdown, without its heading;
+    failing that, the card's first paragraph of prose; ``None`` when the card says neither."""
+    if not card:
+        return None
+    lines = card.strip().splitlines()
+    start = next((i + 1 for i, line in enumerate(lines) if _SCOPE_HEADING.match(line)), None)
+    if start is not None:
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("#")), len(lines))
+        section = "\n".join(lines[start:end]).strip()
+        if section:
+            return section
+    paragraphs = "\n".join(lines).split("\n\n")
+    prose = next((p.strip() for p in paragraphs if p.strip() and not p.lstrip().startswith("#")), "")
+    return prose or None
 
 
 def first_line(exc: BaseException) -> str:
