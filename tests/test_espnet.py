@@ -75,10 +75,13 @@ def test_tiny_model_trains_a_step(tmp_path):
 
 
 def test_librispeech_config_matches_paper_parameter_count(tmp_path):
+    # 99.4 M: as reported for IML-Spikeformer on LibriSpeech (quoted in the project's issues).
+    # With ESPnet's conv2d6 input layer our guess lands at 99.55 M (conv2d: 97.19 M).
     model = build_asr_model(ASR_CONF / "librispeech.yaml", tmp_path, vocab=5000)
+    assert type(model.encoder.embed).__name__ == "Conv2dSubsampling6"
     n = sum(p.numel() for p in model.parameters())
-    print(f"librispeech config: {n / 1e6:.2f} M parameters (paper: 99.4 M)")
-    assert abs(n / 99.4e6 - 1) <= 0.05
+    print(f"librispeech config: {n / 1e6:.2f} M parameters (reported: 99.4 M)")
+    assert abs(n / 99.4e6 - 1) <= 0.005
 
 
 @pytest.mark.parametrize("name", ["small", "aishell"])
