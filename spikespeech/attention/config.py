@@ -29,7 +29,8 @@ class DecayConfig:
 
 @dataclass
 class AttentionConfig:
-    # hd_repssa: reparameterisable projections + spike attention with HDM (the paper's);
+    # hd_repssa: reparameterisable projections + spike attention with HDM (our reconstruction
+    # of IML-Spikeformer's attention from its description, not from its code);
     # ssa: Spikformer (QK^T)V*s; sdsa: spike-driven Q ⊙ SN(sum K⊙V); stsa: SpikeVoice.
     type: Literal["hd_repssa", "ssa", "sdsa", "stsa"] = "hd_repssa"
     heads: int = 4

@@ -1,7 +1,8 @@
 """Configuration of the shared spiking encoder.
 
-IML-Spikeformer's code is not public. Every detail the paper leaves open is a named field
-below, with our guess as the default and a comment saying why. YAML files map 1:1 onto
+We found no public code of IML-Spikeformer to check against (unverified: the repo cannot
+say). Every detail that its paper, as we know it, leaves open is a named field below, with
+our guess as the default and a comment saying why. YAML files map 1:1 onto
 these dataclasses (see ``spikespeech/conf/encoder/*.yaml``).
 """
 
