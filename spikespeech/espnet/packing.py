@@ -306,9 +306,12 @@ def _ours_alone(directory: Path) -> bool:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()  # hashlib.file_digest needs Python 3.11
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise PackError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 
@@ -349,6 +352,9 @@ def _extract(zip_path: Path, dest: Path) -> None:
         raise _invalid(zip_path, f"damaged zip ({_first_line(exc)})") from None
     except (NotImplementedError, RuntimeError) as exc:  # compression method, encryption
         raise _invalid(zip_path, f"unreadable zip ({_first_line(exc)})") from None
+    except OSError as exc:  # reading the zip, or writing the cache (disk full)
+        raise PackError(f"{zip_path}: cannot unpack into {dest.parent}: "
+                        f"{exc.strerror or exc}") from None
 
 
 def _pack_members(zf: zipfile.ZipFile, zip_path: Path) -> list[zipfile.ZipInfo]:
