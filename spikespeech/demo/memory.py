@@ -1,6 +1,6 @@
 """Keep the demo's resident memory bounded under load (glibc's allocator; a no-op elsewhere).
 
-Measured with 20 concurrent requests per round (``tests/test_demo_memory.py``): besides gradio's
+Measured with 20 concurrent requests per round (``tests/test_demo_server_hardening.py``): besides gradio's
 per-session state (bounded in ``app.launch_kwargs``), RSS kept growing because every request
 runs on whichever of gradio's worker threads is free, and glibc gives threads their own malloc
 arenas (up to 8 per core), each keeping the freed, fragmented remains of its largest request
