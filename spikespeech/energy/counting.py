@@ -22,6 +22,7 @@ Only elements at valid (unpadded) frames count: see :class:`Operand` ``valid``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,10 @@ class Operand:
         ones = torch.ones_like(self.x)
         return ones if self.valid is None else ones * self.valid.to(self.x.dtype)
 
+    def count_slots(self) -> float:
+        """Number of valid elements (``sum(slots())``, without building it when all are)."""
+        return float(self.x.numel()) if self.valid is None else float(self.slots().sum())
+
     def events(self) -> torch.Tensor:
         """The spike counts at valid elements."""
         return self.x if self.valid is None else self.x * self.valid.to(self.x.dtype)
@@ -67,7 +72,7 @@ class Operand:
 
 def linear_ops(layer: nn.Linear, op: Operand) -> tuple[str, float, float]:
     """(input kind, ops, dense ops) for one ``nn.Linear`` call."""
-    dense = float(op.slots().sum()) * layer.out_features
+    dense = op.count_slots() * layer.out_features
     ops = float(op.events().sum()) * layer.out_features if op.is_spike else dense
     return op.kind, ops, dense
 
@@ -115,7 +120,11 @@ def matmul_ops(a: Operand, b: Operand) -> tuple[str, float, float]:
     spike x spike counts coinciding pairs and spike x real counts events x fan-out.
     """
     with torch.no_grad():
-        dense = _pair_sum(a.slots(), b.slots())
+        if a.valid is None and b.valid is None:  # every product counts
+            n, k, m = a.x.shape[-2], a.x.shape[-1], b.x.shape[-1]
+            dense = float(math.prod(torch.broadcast_shapes(a.x.shape[:-2], b.x.shape[:-2])) * n * k * m)
+        else:
+            dense = _pair_sum(a.slots(), b.slots())
         if not (a.is_spike or b.is_spike):
             return "real", dense, dense
         ops = _pair_sum(a.weights(), b.weights())
@@ -130,7 +139,10 @@ def elementwise_ops(a: Operand, b: Operand, count_as: str) -> tuple[str, float, 
     """(kind, ops, dense ops) for ``a * b``: spike x spike costs one AC per coinciding pair
     of events (``sum a b``), spike x real one AC per event; ``count_as="mac"`` forces MACs."""
     with torch.no_grad():
-        dense = float((a.slots() * b.slots()).sum())
+        if a.valid is None and b.valid is None:
+            dense = float(math.prod(torch.broadcast_shapes(a.x.shape, b.x.shape)))
+        else:
+            dense = float((a.slots() * b.slots()).sum())
         if count_as == "mac" or not (a.is_spike or b.is_spike):
             return "real", dense, dense
         ops = float((a.weights() * b.weights()).sum())

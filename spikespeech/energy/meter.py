@@ -179,7 +179,7 @@ class EnergyMeter:
         # neuron-like spikes only (counts <= levels), for the firing rate
         if op.is_spike and (op.x.numel() == 0 or float(op.x.max()) <= self.levels):
             entry.spikes += float(op.events().sum())
-            entry.slots += float(op.slots().sum()) * (self.levels if op.kind == MULTILEVEL else 1)
+            entry.slots += op.count_slots() * (self.levels if op.kind == MULTILEVEL else 1)
 
     def _on_padding(self, stack, module, inputs, output) -> None:
         self._masks[stack] = output[1]
@@ -213,7 +213,7 @@ class EnergyMeter:
         out = Operand(output, MULTILEVEL, self._valid(frames, layout, output.shape))
         entry = self._neurons.setdefault(name, NeuronActivity(name=name))
         entry.spikes += float(out.events().sum())
-        entry.slots += float(out.slots().sum()) * int(module.max_level)
+        entry.slots += out.count_slots() * int(module.max_level)
 
 
 def measure_energy(model: nn.Module, *args, e_mac_pj: float = E_MAC_PJ,
