@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LibriSpeech 960 h (OpenSLR 12, 16 kHz FLAC): IML-Spikeformer ASR at paper scale
-# (97.2 M parameters), BPE 5000. Paper: 3.4 % WER (test-clean). The 100 h variant is
+# (99.55 M parameters, our guess at the shape), BPE 5000. Reported: 3.4 % WER (test-clean; quoted
+# in our issues, not checked against the paper's text). The 100 h variant is
 # run_100h.sh. Data: the LibriSpeech/ tree or the subset tarballs under --data_dir, or pass
 # --local_data_opts "--download true" on a machine with internet. Needs GPUs at this scale.
 # ANN twin: ./run.sh --asr_config conf/train_asr_transformer.yaml
