@@ -11,7 +11,7 @@ class NeuronConfig:
     type: Literal["imls", "lif"] = "imls"
 
     # --- IMLS (input-aware multi-level spike) ---
-    levels: int = 4  # D: paper's default; one step stands for D binary steps
+    levels: int = 4  # D: our guess (as the T = 4 of LIF baselines); one step stands for D binary steps
     threshold: Literal["adaptive", "fixed"] = "adaptive"  # "fixed" = I-LIF-style ablation
     # Guess: mean |u| over the channels of a token. Cheap, robust to outliers, and makes the
     # spike count invariant to the token's scale (what "input-aware" buys over I-LIF).

@@ -14,7 +14,8 @@ scale. Gradients: straight-through inside ``[0, D]`` (zero outside), the exact c
 through ``u / theta`` for ``alpha`` (LSQ-style, optionally scaled by ``1/sqrt(C * D)`` as in
 LSQ), and through ``stat(u)`` unless ``detach_statistic``.
 
-The paper does not publish these details; each guess is a constructor option (see
+We have neither the paper's full text nor its code, so these details are ours; each guess
+is a constructor option (see
 :class:`spikespeech.neurons.config.NeuronConfig` for the defaults and why).
 """
 

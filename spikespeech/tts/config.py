@@ -1,8 +1,11 @@
 """Configuration of the SpikeVoice TTS model (YAML ``spikespeech/conf/tts/*.yaml``).
 
-SpikeVoice's code is not public. Every detail the paper leaves open is a named field below,
-with our guess as the default and a comment saying why. The defaults are the paper-size
-model (``conf/tts/spikevoice.yaml`` spells them out).
+This model was designed before the SpikeVoice authors' PyTorch code was known to us: it is
+our reconstruction from the paper's description, not (yet) the public code's architecture
+(``WKX933/spikevoice_huawei``, which differs in several modules; see the project's issue
+"SpikeVoice as published"). Every detail we had to choose is a named field below, with our
+guess as the default and a comment saying why. The defaults are our full-size model
+(``conf/tts/spikevoice.yaml`` spells them out).
 
 Nested blocks read from YAML start from *their own* dataclass defaults: an ``encoder:``
 block is an :class:`EncoderConfig` (whose stand-alone defaults are the ASR encoder's), so
@@ -47,7 +50,8 @@ class PredictorConfig:
 class VarianceConfig:
     duration: PredictorConfig = field(default_factory=PredictorConfig)
     # Guess: ESPnet's FastSpeech2/JETS recipes give the pitch predictor 5 layers of kernel 5
-    # (pitch is the hardest variance to predict); this also lands the model on the paper's size.
+    # (pitch is the hardest variance to predict); this also brings our model near the ≈ 37 M
+    # reported for the paper (a figure not checked against the paper's text).
     pitch: PredictorConfig = field(default_factory=lambda: PredictorConfig(layers=5, kernel=5))
     energy: PredictorConfig = field(default_factory=PredictorConfig)
     bins: int = 256  # FastSpeech2: pitch/energy quantised into 256 embedding bins
