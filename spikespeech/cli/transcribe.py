@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ..decoding_modes import DEFAULT_MODE, MODES
 from .argtypes import positive_float, positive_int, unit_float
 
 HELP = "transcribe audio files with a packed spiking ASR model"
@@ -26,9 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="packed model (.zip or directory from 'spikespeech pack'); default: the "
                    "shipped Kathleen + FSDD IML-Spikeformer model")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    p.add_argument("--beam-size", type=positive_int, default=10, help="beam size (default 10)")
+    p.add_argument("--mode", choices=MODES, default=DEFAULT_MODE,
+                   help="decoding mode, as in WeNet: ctc_greedy (best token per frame), ctc_prefix_beam "
+                   "(CTC prefix beam search), attention_rescoring (its n-best rescored by the attention "
+                   "decoder in one pass), attention (ESPnet's joint CTC/attention beam search, the "
+                   f"slowest) (default {DEFAULT_MODE})")
+    p.add_argument("--beam-size", type=positive_int, default=10,
+                   help="beam size of the prefix or joint beam search (default 10)")
     p.add_argument("--ctc-weight", type=unit_float, default=0.3,
-                   help="CTC weight in joint CTC/attention decoding, 0..1 (default 0.3)")
+                   help="CTC weight in attention_rescoring and in attention mode's joint decoding, "
+                   "0..1 (default 0.3)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--energy", action="store_true",
                    help="measure the encoder's firing rate and energy vs its ANN per utterance")
@@ -51,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         transcriber = Transcriber(model, device=args.device, beam_size=args.beam_size,
-                                  ctc_weight=args.ctc_weight, chunk_seconds=args.chunk_seconds)
+                                  ctc_weight=args.ctc_weight, chunk_seconds=args.chunk_seconds,
+                                  mode=args.mode)
     except PackError as exc:
         raise CLIError(str(exc)) from None
     show = len(inputs) > 3 and not args.no_progress
@@ -67,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 failed += 1
                 continue
             # tqdm.write clears the bar (on stderr) first, so no line lands on the bar's line
-            tqdm.write(_format(item, result, args.format), file=sys.stdout)
+            tqdm.write(_format(item, result, args.format, transcriber.mode), file=sys.stdout)
             sys.stdout.flush()
     return 1 if failed else 0
 
@@ -93,13 +102,13 @@ def _readable_inputs(args: list[str]):
     return readable, len(input_errors) + len(inputs) - len(readable)
 
 
-def _format(item, result, fmt: str) -> str:
+def _format(item, result, fmt: str, mode: str) -> str:
     if fmt == "text":
         return f"{item.utt_id}\t{result.text}"
     record = {
         "id": item.utt_id, "path": str(item.path), "text": result.text,
         "duration_s": round(result.duration_s, 3), "decode_s": round(result.decode_s, 3),
-        "rtf": round(result.rtf, 4), "chunks": result.chunks,
+        "rtf": round(result.rtf, 4), "chunks": result.chunks, "mode": mode,
     }
     if result.energy is not None:
         report = result.energy

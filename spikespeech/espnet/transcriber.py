@@ -1,4 +1,5 @@
-"""Decode audio with a packed IML-Spikeformer model (ESPnet's Speech2Text, strict loading)."""
+"""Decode audio with a packed IML-Spikeformer model (ESPnet's Speech2Text, strict loading),
+in one of the decoding modes of :mod:`spikespeech.espnet.decoding`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 
 from ..audio import load_audio
 from ..energy import EnergyMeter, EnergyReport
+from .decoding import DEFAULT_MODE, DecodingOptions, ctc_decode
 from .packing import PackError, invalid_pack, open_pack
 
 SILENCE_PEAK = 1e-4  # below -80 dBFS peak: digital silence
@@ -35,12 +37,16 @@ class Transcriber:
 
     Long audio is decoded in chunks of at most ``chunk_seconds``, cut at the quietest
     moment near each boundary, so memory stays bounded (attention is quadratic in length).
+    ``mode`` is one of :data:`~spikespeech.espnet.decoding.MODES` (``ValueError`` otherwise);
+    ``beam_size`` and ``ctc_weight`` apply as :class:`~spikespeech.espnet.decoding.DecodingOptions` says.
     """
 
     def __init__(self, model: str | Path, device: str = "cpu", beam_size: int = 10,
-                 ctc_weight: float = 0.3, chunk_seconds: float = 30.0) -> None:
+                 ctc_weight: float = 0.3, chunk_seconds: float = 30.0,
+                 mode: str = DEFAULT_MODE) -> None:
         from ..bin.asr_inference import Speech2Text  # strict loader, our classes registered
 
+        self.options = DecodingOptions(mode=mode, beam_size=beam_size, ctc_weight=ctc_weight)
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
         self.pack = open_pack(model)
@@ -58,12 +64,15 @@ class Transcriber:
         # vocabulary, which small character models (digits, yes/no) can have
         vocabulary = (self.pack.root / "tokens.txt").read_text(encoding="utf-8").split()
         beam_size = max(1, min(beam_size, len(vocabulary)))
+        self.options = DecodingOptions(self.options.mode, beam_size, self.options.ctc_weight)
         self.speech2text = speech2text_cls(
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
             device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
         )
         if self.speech2text.tokenizer is None:
             raise PackError(f"{model}: its config has no token_type; tokens could not become text")
+        if self.options.mode == "attention_rescoring" and self.speech2text.asr_model.decoder is None:
+            raise PackError(f"{model}: has no attention decoder; use mode ctc_greedy or ctc_prefix_beam")
         encoder = self.speech2text.asr_model.encoder
         if hasattr(encoder, "reparameterize"):
             encoder.reparameterize()  # inference form: BN and training branches folded
@@ -74,7 +83,23 @@ class Transcriber:
     def _warm_up(self) -> None:
         # the first decode pays one-off allocation/dispatch costs; keep them out of RTFs
         with torch.no_grad():
-            self.speech2text(torch.zeros(self.sample_rate // 2))
+            self._decode(np.zeros(self.sample_rate // 2, dtype=np.float32))
+
+    @property
+    def mode(self) -> str:
+        return self.options.mode
+
+    def _decode(self, samples: np.ndarray) -> str:
+        """Text of one chunk, decoded in :attr:`mode`."""
+        speech = torch.from_numpy(samples)
+        if self.options.mode == "attention":
+            results = self.speech2text(speech)  # ESPnet's joint CTC/attention beam search
+            return results[0][0] if results else ""
+        asr_model = self.speech2text.asr_model
+        tokens = ctc_decode(asr_model, speech.to(self.speech2text.device), self.options)
+        special = {asr_model.blank_id, asr_model.sos, asr_model.eos}
+        words = self.speech2text.converter.ids2tokens([t for t in tokens if t not in special])
+        return self.speech2text.tokenizer.tokens2text(words)
 
     @property
     def card(self) -> str | None:
@@ -111,8 +136,7 @@ class Transcriber:
             for piece in pieces:
                 if len(pieces) > 1 and np.abs(piece).max() < SILENCE_PEAK:
                     continue  # a chunk of digital silence has nothing to say
-                results = self.speech2text(torch.from_numpy(piece))
-                texts.append(results[0][0] if results else "")
+                texts.append(self._decode(piece))
         finally:
             if meter is not None:
                 meter.stop()

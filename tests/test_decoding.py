@@ -1,0 +1,199 @@
+"""Decoding modes (spikespeech.espnet.decoding) and their API/CLI wiring.
+
+Properties, not recorded outputs: greedy == argmax-collapse, prefix beam scores == exact CTC
+likelihoods (``ctc_loss``), batched attention rescoring == step-by-step decoder scoring,
+``attention`` == ESPnet's Speech2Text. The model is the random tiny pack of _tiny_packs.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+pytest.importorskip("spikespeech.espnet")
+
+from _tiny_packs import exp_dir, packed, packed_tiny_model  # noqa: E402, F401  (fixtures)
+
+from spikespeech.cli.main import main  # noqa: E402
+from spikespeech.decoding_modes import DEFAULT_MODE, MODES  # noqa: E402
+from spikespeech.espnet.decoding import (  # noqa: E402
+    DecodingOptions,
+    attention_rescoring,
+    ctc_greedy_search,
+    ctc_prefix_beam_search,
+    encode,
+)
+from spikespeech.espnet.transcriber import Transcriber, split_at_quiet_points  # noqa: E402
+
+
+def _speech(seconds: float, rate: int = 16000, seed: int = 0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    noise = np.random.default_rng(seed).standard_normal(len(t))
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t))
+    return (tone + 0.05 * noise).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def tiny(packed):  # noqa: F811
+    with Transcriber(packed, mode="ctc_greedy") as transcriber:
+        yield transcriber
+
+
+def _ctc_log_probs(tiny, seconds: float = 0.6) -> tuple[torch.Tensor, torch.Tensor]:
+    asr_model = tiny.speech2text.asr_model
+    with torch.no_grad():
+        encoder_out = encode(asr_model, torch.from_numpy(_speech(seconds)))
+        return encoder_out, asr_model.ctc.log_softmax(encoder_out)[0]
+
+
+def _ctc_log_likelihood(log_probs: torch.Tensor, tokens: tuple[int, ...]) -> float:
+    """Exact CTC log-likelihood of ``tokens``, summed over every alignment by torch."""
+    loss = torch.nn.functional.ctc_loss(
+        log_probs[:, None, :], torch.tensor([tokens], dtype=torch.long).reshape(1, -1),
+        torch.tensor([log_probs.size(0)]), torch.tensor([len(tokens)]), blank=0, reduction="sum")
+    return -float(loss)
+
+
+# ---- the search functions ------------------------------------------------------------------
+def test_ctc_greedy_is_argmax_then_collapse():
+    blank, a, b = 0, 1, 2
+    frames = [a, a, blank, a, b, b, blank, blank, b, a]  # repeats merge unless a blank separates
+    log_probs = torch.full((len(frames), 3), -5.0)
+    log_probs[torch.arange(len(frames)), torch.tensor(frames)] = -0.1
+    assert ctc_greedy_search(log_probs) == [a, a, b, b, a]
+    assert ctc_greedy_search(torch.zeros(0, 3)) == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_prefix_beam_of_one_is_greedy(seed):
+    # with one prefix kept and one token per frame, exactly one alignment survives: greedy's
+    log_probs = torch.randn(30, 6, generator=torch.Generator().manual_seed(seed)).mul(3).log_softmax(-1)
+    (best,) = ctc_prefix_beam_search(log_probs, beam_size=1)
+    assert list(best.tokens) == ctc_greedy_search(log_probs)
+
+
+def test_prefix_beam_scores_are_exact_ctc_likelihoods(tiny):
+    _, log_probs = _ctc_log_probs(tiny)
+    log_probs = log_probs[:4]  # 4 frames, 6 tokens: a beam of 1000 keeps every prefix, so nothing is pruned
+    hypotheses = ctc_prefix_beam_search(log_probs, beam_size=1000)
+    assert len(hypotheses) > 100
+    scores = [h.score for h in hypotheses]
+    assert scores == sorted(scores, reverse=True)
+    for hypothesis in hypotheses[:50]:
+        assert hypothesis.score == pytest.approx(_ctc_log_likelihood(log_probs, hypothesis.tokens), abs=1e-4)
+    total = torch.logsumexp(torch.tensor(scores), 0)  # every labelling: probabilities sum to 1
+    assert float(total) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_attention_rescoring_batched_equals_one_by_one(tiny):
+    asr_model = tiny.speech2text.asr_model
+    encoder_out, log_probs = _ctc_log_probs(tiny)
+    hypotheses = ctc_prefix_beam_search(log_probs, beam_size=8)
+    assert len({len(h.tokens) for h in hypotheses}) > 1  # padding is exercised
+    ctc_weight = 0.3
+    with torch.no_grad():
+        rescored = attention_rescoring(asr_model.decoder, encoder_out, hypotheses,
+                                       asr_model.sos, asr_model.eos, ctc_weight)
+        expected = {h.tokens: _decoder_step_by_step(asr_model, encoder_out[0], h.tokens)
+                    + ctc_weight * h.score for h in hypotheses}
+    assert sorted(h.tokens for h in rescored) == sorted(expected)
+    for hypothesis in rescored:
+        assert hypothesis.score == pytest.approx(expected[hypothesis.tokens], abs=1e-3)
+    assert rescored[0].tokens == max(expected, key=expected.get)
+
+
+def _decoder_step_by_step(asr_model, memory: torch.Tensor, tokens: tuple[int, ...]) -> float:
+    """The decoder's log-prob of ``tokens`` + <eos>, one token at a time (ESPnet's scorer API)."""
+    ys, state, total = torch.tensor([asr_model.sos]), None, 0.0
+    for token in (*tokens, asr_model.eos):
+        log_probs, state = asr_model.decoder.score(ys, state, memory)
+        total += float(log_probs[token])
+        ys = torch.cat([ys, torch.tensor([token])])
+    return total
+
+
+def test_options_reject_unknown_modes():
+    with pytest.raises(ValueError, match="decoding mode 'beam' is unknown"):
+        DecodingOptions(mode="beam")
+    assert set(MODES) == {"ctc_greedy", "ctc_prefix_beam", "attention_rescoring", "attention"}
+
+
+# ---- the Transcriber -----------------------------------------------------------------------
+def test_attention_mode_is_espnets_joint_beam_search(packed):  # noqa: F811
+    from spikespeech.bin.asr_inference import Speech2Text
+
+    audio = _speech(0.8, seed=3)
+    with Transcriber(packed, mode="attention", beam_size=3, ctc_weight=0.4) as transcriber:
+        text = transcriber.transcribe(audio).text
+        pack = transcriber.pack
+        speech2text = Speech2Text(asr_train_config=str(pack.config), asr_model_file=str(pack.model),
+                                  beam_size=3, ctc_weight=0.4, lm_weight=0.0, nbest=1)
+        speech2text.asr_model.encoder.reparameterize()
+        with torch.no_grad():
+            assert text == speech2text(torch.from_numpy(audio))[0][0].strip()
+
+
+def test_ctc_modes_give_text_of_their_tokens(tiny):
+    audio = _speech(0.8, seed=1)
+    asr_model = tiny.speech2text.asr_model
+    with torch.no_grad():
+        tokens = ctc_greedy_search(asr_model.ctc.log_softmax(encode(asr_model, torch.from_numpy(audio)))[0])
+    words = tiny.speech2text.converter.ids2tokens([t for t in tokens if t != asr_model.eos])
+    assert tiny.transcribe(audio).text == tiny.speech2text.tokenizer.tokens2text(words).strip()
+
+
+def test_chunks_of_long_audio_still_join(packed):  # noqa: F811
+    audio = np.concatenate([_speech(0.9, seed=s) for s in range(4)])
+    with Transcriber(packed, mode="ctc_prefix_beam", beam_size=4, chunk_seconds=1.0) as transcriber:
+        result = transcriber.transcribe(audio)
+        pieces = split_at_quiet_points(audio, transcriber.sample_rate, 1.0,
+                                       min_samples=transcriber.min_samples)
+        texts = [transcriber.transcribe(piece).text for piece in pieces]
+    assert result.chunks == len(pieces) > 1
+    assert result.text == " ".join(t for t in texts if t)
+    assert result.text  # the random model says something, so the join is not vacuous
+
+
+# ---- the CLI -------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_cli_mode_end_to_end(mode, packed, tmp_path, capsys):  # noqa: F811
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, _speech(0.6), 16000)
+    assert main(["transcribe", "--model", str(packed), "--mode", mode, "--beam-size", "2",
+                 "--format", "json", str(clip)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["mode"] == mode and isinstance(record["text"], str)
+    assert math.isfinite(record["decode_s"])
+
+
+def test_cli_bad_mode_is_a_usage_error(packed, tmp_path, capsys):  # noqa: F811
+    with pytest.raises(SystemExit) as exit_info:
+        main(["transcribe", "--model", str(packed), "--mode", "beam", str(tmp_path / "x.wav")])
+    assert exit_info.value.code == 2
+    assert "argument --mode: invalid choice: 'beam'" in capsys.readouterr().err
+
+
+def test_demo_cli_bad_asr_mode_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--asr-mode", "fast"])
+    assert exit_info.value.code == 2
+    assert "argument --asr-mode: invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_demo_transcriber_uses_the_mode_given(packed, packed_tiny_model):  # noqa: F811
+    from spikespeech.demo.models import DemoModels
+
+    assert inspect.signature(DemoModels).parameters["asr_mode"].default == DEFAULT_MODE
+    models = DemoModels(packed, packed_tiny_model, asr_mode="ctc_greedy")
+    try:
+        assert models.transcriber.mode == "ctc_greedy"
+        models.switch("asr", str(packed))  # a switched-in model keeps the demo's mode
+        assert models.transcriber.mode == "ctc_greedy"
+    finally:
+        models.close()
