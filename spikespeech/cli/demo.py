@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 
+from ..decoding_modes import DEFAULT_MODE, MODES
 from .argtypes import positive_float, positive_int
 
 HELP = "start the web demo (ASR and TTS in the browser)"
@@ -43,6 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=port_number, default=7860, help="port (default 7860)")
     p.add_argument("--asr-model", help="packed ASR model (default: the shipped one)")
     p.add_argument("--tts-model", help="packed TTS model (default: the shipped one)")
+    p.add_argument("--asr-mode", choices=MODES, default=DEFAULT_MODE,
+                   help=f"ASR decoding mode, as in 'spikespeech transcribe --mode' (default {DEFAULT_MODE})")
     p.add_argument("--max-upload-mb", type=positive_float, default=10.0,
                    help="largest accepted upload in MB (MiB; default 10)")
     p.add_argument("--max-text-chars", type=positive_int, default=500,
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(max_upload_mb=args.max_upload_mb, max_text_chars=args.max_text_chars,
                     max_audio_seconds=args.max_audio_seconds, queue_size=args.queue_size)
     try:
-        models = DemoModels(args.asr_model, args.tts_model, device=args.device)
+        models = DemoModels(args.asr_model, args.tts_model, device=args.device, asr_mode=args.asr_mode)
     except ModelLoadError as exc:
         given = exc.task is not None and getattr(args, f"{exc.task}_model") is not None
         raise CLIError(f"--{exc.task}-model {exc}" if given else str(exc)) from None

@@ -15,6 +15,7 @@ import re
 import threading
 from pathlib import Path
 
+from ..decoding_modes import DEFAULT_MODE
 from ..espnet.synthesizer import Synthesizer
 from ..espnet.transcriber import Transcriber
 
@@ -34,11 +35,12 @@ class ModelLoadError(ValueError):
 
 
 class DemoModels:
-    """``asr``/``tts``: packed model paths; ``None`` = the shipped default of that task."""
+    """``asr``/``tts``: packed model paths; ``None`` = the shipped default of that task.
+    ``asr_mode``: the Transcriber's decoding mode (:data:`~spikespeech.decoding_modes.MODES`)."""
 
     def __init__(self, asr: str | Path | None = None, tts: str | Path | None = None,
-                 device: str = "cpu", beam_size: int = 10) -> None:
-        self.device, self.beam_size = device, beam_size
+                 device: str = "cpu", beam_size: int = 10, asr_mode: str = DEFAULT_MODE) -> None:
+        self.device, self.beam_size, self.asr_mode = device, beam_size, asr_mode
         self.lock = threading.RLock()
         self.paths: dict[str, Path] = {}
         self.defaults: dict[str, bool] = {}
@@ -65,7 +67,7 @@ class DemoModels:
             raise ModelLoadError(f"{path}: model not found", task)
         try:
             if task == "asr":
-                model = Transcriber(path, device=self.device, beam_size=self.beam_size)
+                model = Transcriber(path, device=self.device, beam_size=self.beam_size, mode=self.asr_mode)
             else:
                 model = Synthesizer(path, device=self.device)
         except PackError as exc:
