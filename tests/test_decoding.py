@@ -18,7 +18,7 @@ import torch
 
 pytest.importorskip("spikespeech.espnet")
 
-from _tiny_packs import exp_dir, packed, packed_tiny_model  # noqa: E402, F401  (fixtures)
+from _helpers import shared_data  # noqa: E402
 
 from spikespeech.cli.main import main  # noqa: E402
 from spikespeech.decoding_modes import DEFAULT_MODE, MODES  # noqa: E402
@@ -40,7 +40,7 @@ def _speech(seconds: float, rate: int = 16000, seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def tiny(packed):  # noqa: F811
+def tiny(packed):
     with Transcriber(packed, mode="ctc_greedy") as transcriber:
         yield transcriber
 
@@ -125,7 +125,7 @@ def test_options_reject_unknown_modes():
 
 
 # ---- the Transcriber -----------------------------------------------------------------------
-def test_attention_mode_is_espnets_joint_beam_search(packed):  # noqa: F811
+def test_attention_mode_is_espnets_joint_beam_search(packed):
     from spikespeech.bin.asr_inference import Speech2Text
 
     audio = _speech(0.8, seed=3)
@@ -148,7 +148,7 @@ def test_ctc_modes_give_text_of_their_tokens(tiny):
     assert tiny.transcribe(audio).text == tiny.speech2text.tokenizer.tokens2text(words).strip()
 
 
-def test_chunks_of_long_audio_still_join(packed):  # noqa: F811
+def test_chunks_of_long_audio_still_join(packed):
     audio = np.concatenate([_speech(0.9, seed=s) for s in range(4)])
     with Transcriber(packed, mode="ctc_prefix_beam", beam_size=4, chunk_seconds=1.0) as transcriber:
         result = transcriber.transcribe(audio)
@@ -162,7 +162,7 @@ def test_chunks_of_long_audio_still_join(packed):  # noqa: F811
 
 # ---- the CLI -------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
-def test_cli_mode_end_to_end(mode, packed, tmp_path, capsys):  # noqa: F811
+def test_cli_mode_end_to_end(mode, packed, tmp_path, capsys):
     clip = tmp_path / "clip.wav"
     sf.write(clip, _speech(0.6), 16000)
     assert main(["transcribe", "--model", str(packed), "--mode", mode, "--beam-size", "2",
@@ -172,7 +172,7 @@ def test_cli_mode_end_to_end(mode, packed, tmp_path, capsys):  # noqa: F811
     assert math.isfinite(record["decode_s"])
 
 
-def test_cli_bad_mode_is_a_usage_error(packed, tmp_path, capsys):  # noqa: F811
+def test_cli_bad_mode_is_a_usage_error(packed, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["transcribe", "--model", str(packed), "--mode", "beam", str(tmp_path / "x.wav")])
     assert exit_info.value.code == 2
@@ -186,7 +186,7 @@ def test_demo_cli_bad_asr_mode_is_a_usage_error(capsys):
     assert "argument --asr-mode: invalid choice: 'fast'" in capsys.readouterr().err
 
 
-def test_demo_transcriber_uses_the_mode_given(packed, packed_tiny_model):  # noqa: F811
+def test_demo_transcriber_uses_the_mode_given(packed, packed_tiny_model):
     from spikespeech.demo.models import DemoModels
 
     assert inspect.signature(DemoModels).parameters["asr_mode"].default == DEFAULT_MODE
@@ -197,3 +197,18 @@ def test_demo_transcriber_uses_the_mode_given(packed, packed_tiny_model):  # noq
         assert models.transcriber.mode == "ctc_greedy"
     finally:
         models.close()
+
+
+@pytest.mark.slow
+def test_default_mode_keeps_the_shipped_model_on_fsdd_test():
+    """The default mode on the shipped model: FSDD's official test takes (0-4), every digit
+    and speaker, word error <= 3 % (the bar for the shipped model)."""
+    from spikespeech.models import default_model
+
+    digits = "zero one two three four five six seven eight nine".split()
+    files = sorted(p for p in (shared_data("fsdd") / "recordings").glob("*.wav")
+                   if int(p.stem.rsplit("_", 1)[1]) <= 4)[::10]
+    with Transcriber(default_model("asr")) as transcriber:
+        assert transcriber.mode == DEFAULT_MODE
+        wrong = sum(transcriber.transcribe(p).text != digits[int(p.stem[0])] for p in files)
+    assert len(files) == 30 and wrong / len(files) <= 0.03
