@@ -86,20 +86,23 @@ def _readable_inputs(args: list[str]):
     from ..audio import AudioError, check_audio_file, expand_inputs
     from .main import CLIError
 
-    inputs, input_errors = expand_inputs(args)
-    for message in input_errors:
-        _error(message)
+    inputs, problems = expand_inputs(args)
     readable = []
     for item in inputs:
         try:
             check_audio_file(item.path)
         except AudioError as exc:
-            _error(str(exc))
+            problems.append(str(exc))
             continue
         readable.append(item)
+    if not readable and len(problems) == 1:
+        raise CLIError(problems[0])  # one input, one line
+    for message in problems:
+        _error(message)
     if not readable:
-        raise CLIError("no audio to transcribe")
-    return readable, len(input_errors) + len(inputs) - len(readable)
+        raise CLIError(f"none of the {len(problems)} inputs can be transcribed" if problems
+                       else "no audio to transcribe (empty input list)")
+    return readable, len(problems)
 
 
 def _format(item, result, fmt: str, mode: str) -> str:
