@@ -329,12 +329,7 @@ def _unpack_into(entry: Path, zip_path: Path, task: str) -> None:
         _meta, args = _check(stage, zip_path, task)
         # paths name the entry's final place
         (stage / RESOLVED).write_text(_resolved(args, task, entry), encoding="utf-8")
-        try:
-            os.rename(stage, entry)
-        except OSError:  # it exists: a concurrent open, or an incomplete leftover
-            if not _complete(entry):
-                _remove_entry(entry)
-                os.rename(stage, entry)
+        _publish(stage, entry, _complete)
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
@@ -463,17 +458,23 @@ def _cached_config(text: str, label: Path) -> Path:
         stage = Path(tempfile.mkdtemp(dir=cache, prefix=temp_prefix(entry.name), suffix=".tmp"))
         try:
             (stage / RESOLVED).write_text(text, encoding="utf-8")
-            try:
-                os.rename(stage, entry)
-            except OSError:  # a concurrent open wrote the same text, or a leftover is there
-                if not (entry / RESOLVED).is_file():
-                    _remove_entry(entry)
-                    os.rename(stage, entry)
+            _publish(stage, entry, lambda done: (done / RESOLVED).is_file())
         finally:
             if stage.exists():
                 shutil.rmtree(stage, ignore_errors=True)
     _use(entry, cache)
     return entry / RESOLVED
+
+
+def _publish(stage: Path, entry: Path, complete) -> None:
+    """Rename the finished ``stage`` to the cache ``entry``. If ``entry`` exists (a concurrent
+    open won the race, or a leftover is there), keep it when ``complete(entry)``, else replace it."""
+    try:
+        os.rename(stage, entry)
+    except OSError:
+        if not complete(entry):
+            _remove_entry(entry)
+            os.rename(stage, entry)
 
 
 def _use(entry: Path, cache: Path) -> None:
