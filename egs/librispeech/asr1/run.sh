@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LibriSpeech 960 h (OpenSLR 12, 16 kHz FLAC): IML-Spikeformer ASR at paper scale
+# LibriSpeech 960 h (OpenSLR 12, 16 kHz FLAC): IML-Spikeformer ASR at full scale
 # (99.55 M parameters, our guess at the shape), BPE 5000. Reported: 3.4 % WER (test-clean; quoted
 # in our issues, not checked against the paper's text). The 100 h variant is
 # run_100h.sh. Data: the LibriSpeech/ tree or the subset tarballs under --data_dir, or pass
