@@ -5,7 +5,7 @@
 # ./downloads (or pass --local_data_opts "--data_dir DIR"). Sets as ESPnet: the last 100
 # utterances test, the 100 before them dev, the other 9,800 train.
 #   ./run.sh                                                # CPU-sized model, all stages
-#   ./run.sh --tts_config conf/train_spikevoice.yaml --ngpu 1   # paper size (GPU)
+#   ./run.sh --tts_config conf/train_spikevoice.yaml --ngpu 1   # full size (GPU)
 # ANN FastSpeech2 twin (same code, spikes off): --tts_config conf/train_fastspeech2_ann_small.yaml
 # Scoring (stage 9): MCD and F0 RMSE; no Mandarin recognizer, so no WER (--score_asr none).
 # Options: ../../../recipes/tts.sh --help.

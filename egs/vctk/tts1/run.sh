@@ -5,7 +5,7 @@
 # Put VCTK-Corpus-0.92.zip (or the extracted VCTK-Corpus-0.92/) into ./downloads, pass
 # --local_data_opts "--data_dir DIR", or let it download (11 GB):
 #   ./run.sh --local_data_opts "--download true"
-#   ./run.sh --tts_config conf/train_spikevoice.yaml --ngpu 1   # paper size (GPU)
+#   ./run.sh --tts_config conf/train_spikevoice.yaml --ngpu 1   # full size (GPU)
 # ANN FastSpeech2 twin (same code, spikes off): --tts_config conf/train_fastspeech2_ann_small.yaml
 # Sets as ESPnet's vctk/tts1: per speaker the last 5 utterances dev, the 5 before them test.
 # Options: ../../../recipes/tts.sh --help.
