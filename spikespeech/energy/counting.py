@@ -16,7 +16,8 @@ Spikes are what neurons emit: integer counts up to the largest neuron level (see
 the raw coincidence counts of ``Q K^T``, are values, not events: they cost like real ones.
 
 Neuron dynamics, BatchNorm (folded into weights at inference) and residual additions are
-not counted, as in those papers. ``dense`` is the same layer on a real input: its ANN cost.
+not counted: our choice, following our reading of those papers (not re-checked against their
+texts here). ``dense`` is the same layer on a real input: its ANN cost.
 Only elements at valid (unpadded) frames count: see :class:`Operand` ``valid``.
 """
 

@@ -9,7 +9,8 @@
    stay at the floor.
 2. **Phase.** Fast Griffin-Lim (Perraudin, Balazs & Søndergaard, "A fast Griffin-Lim
    algorithm", WASPAA 2013): Griffin-Lim's alternating projections with the momentum step
-   ``t_n = c_n + α (c_n − c_{n−1})``; ``α = 0.99`` as in the paper, librosa and torchaudio.
+   ``t_n = c_n + α (c_n − c_{n−1})``; ``α = 0.99``, the default momentum of
+   ``librosa.griffinlim`` and ``torchaudio.transforms.GriffinLim``.
    ``torch.stft``/``torch.istft`` use the analysis settings of :class:`MelSpec`.
 
 Defaults were chosen on real LJSpeech clips (numbers in the ``GriffinLimVocoder``

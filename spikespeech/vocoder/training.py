@@ -58,9 +58,9 @@ class TrainOptions:
 
     batch_size: int = 4  # CPU-sized; ESPnet / ParallelWaveGAN HiFi-GAN recipes use 16 on a GPU
     segment_frames: int = 32  # 32 × hop 256 = 8192 samples: ParallelWaveGAN hifigan.v1 batch_max_steps
-    lambda_mel: float = 45.0  # HiFi-GAN paper, ESPnet gan_tts
-    lambda_feat_match: float = 2.0  # HiFi-GAN paper, ESPnet gan_tts
-    lambda_adv: float = 1.0  # HiFi-GAN paper, ESPnet gan_tts
+    lambda_mel: float = 45.0  # ESPnet gan_tts default (vits.py, jets.py)
+    lambda_feat_match: float = 2.0  # ESPnet gan_tts default (vits.py, jets.py)
+    lambda_adv: float = 1.0  # ESPnet gan_tts default (vits.py, jets.py)
     generator_warmup_steps: int = 0  # generator-only (mel loss) steps before the GAN starts
     learning_rate: float = 2.0e-4  # official HiFi-GAN, ESPnet gan_tts (both networks)
     adam_betas: tuple[float, float] = (0.8, 0.99)  # official HiFi-GAN, ESPnet gan_tts, PWG hifigan.v1
