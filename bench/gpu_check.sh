@@ -96,7 +96,7 @@ stage "profile imls" 120 bash -c '"$@" > "$0"' "$OUT/profile_imls.txt" \
 stage "profile lif" 120 bash -c '"$@" > "$0"' "$OUT/profile_lif.txt" \
     "$PY" bench/train_step.py --device cuda --profile lif --profile-rows 30
 
-# SpikeVoice training steps (forward + backward + Adam), small and paper-size configs, spiking vs
+# SpikeVoice training steps (forward + backward + Adam), small and full-size configs, spiking vs
 # ANN twin, B 16, 150 tokens, 600 frames; once with the learned aligner (MAS runs on the CPU),
 # once with forced durations (how much of a step MAS and the aligner take).
 json_stage "tts_train_step aligner" 240 tts_train_step.json \

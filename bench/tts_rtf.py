@@ -59,8 +59,8 @@ MODELS = {
     "ann": (CONF / "small.yaml", "ann", "small ANN (FastSpeech2-style)"),
 }
 PAPER_MODELS = {
-    "spiking_paper": (CONF / "spikevoice.yaml", None, "paper SpikeVoice (LIF T=4, STSA)"),
-    "ann_paper": (CONF / "fastspeech2_ann.yaml", None, "paper ANN (fastspeech2_ann.yaml)"),
+    "spiking_paper": (CONF / "spikevoice.yaml", None, "full-size SpikeVoice (LIF T=4, STSA)"),
+    "ann_paper": (CONF / "fastspeech2_ann.yaml", None, "full-size ANN (fastspeech2_ann.yaml)"),
 }
 SPECIALS = ("<blank>", "<unk>", "<sos/eos>")  # ESPnet token list: <blank>, <unk>, ..., <sos/eos>
 TARGET_RTF = 0.1
@@ -168,7 +168,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--corpus", choices=sorted(CORPORA), default="ljspeech",
                    help="sentences and clip lengths (default ljspeech: the 22.05 kHz subset)")
     p.add_argument("--paper", action="store_true",
-                   help="also time the paper-size spikevoice.yaml and fastspeech2_ann.yaml (slower)")
+                   help="also time the full-size spikevoice.yaml and fastspeech2_ann.yaml (slower)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     args = p.parse_args(argv)
@@ -300,7 +300,7 @@ def print_human(report: dict, names: list[str]) -> None:
     print()
     pairs = [("spiking / ANN (small)", report["spiking_vs_ann"])]
     if "paper_spiking_vs_ann" in report:
-        pairs.append(("spiking / ANN (paper size)", report["paper_spiking_vs_ann"]))
+        pairs.append(("spiking / ANN (full size)", report["paper_spiking_vs_ann"]))
     for desc, p in pairs:
         print(f"{desc:<28} acoustic {p['acoustic']:.2f}x   total (with Griffin-Lim) {p['total']:.2f}x")
     rtf = report["models"]["spiking"]["total_rtf"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """SpikeVoice training-step throughput: spiking models vs their ANN twins (CPU or CUDA).
 
-For every TTS config in ``--configs`` (default: ``small`` and the paper-size ``spikevoice``,
+For every TTS config in ``--configs`` (default: ``small`` and the full-size ``spikevoice``,
 from ``spikespeech/conf/tts/<name>.yaml``, or a YAML path) and every backbone in
 ``--backbones`` (``spiking`` as configured; ``ann`` is the same YAML with ``backbone: ann``,
 the FastSpeech2-style twin with spikes off), builds ``SpikeVoice(--vocab, --n-mels, cfg)``
