@@ -199,6 +199,11 @@ def test_normalize_text():
     assert T.normalize_text("Dig in, you're sure good,' was Daylight's answer.") == (
         "dig in you're sure good was daylight's answer")
     assert T.normalize_text("Forty-two, 'quoted' ÉTÉ’s") == "forty two quoted ete's"
+    # numbers spelled out the way a recognizer that writes words would (PocketSphinx) or Whisper's digits
+    assert T.normalize_text("On the 20th, 42 men paid $3.50 in 1984.") == (
+        "on the twentieth forty two men paid three dollars and fifty cents in nineteen eighty four")
+    assert T.normalize_text("It's 20%, Mr. Brown!") == T.normalize_text("it's twenty percent mr brown")
+    assert T.normalize_text("100,000 men; 2.5 miles") == "one hundred thousand men two point five miles"
 
 
 KATHLEEN_CLIPS = [f"arctic_b{n:04d}" for n in range(490, 496)]  # the first 6 test prompts, as they come
@@ -318,7 +323,7 @@ def test_cli_bad_inputs_are_one_line_exit_2(test_set, tmp_path, capsys):
     (tmp_path / "zh.txt").write_text("".join(f"{line.split()[0]} 卡尔普陪外孙玩滑梯\n"
                                              for line in (d / "wav.scp").read_text().splitlines()),
                                      encoding="utf-8")
-    assert "kathleen-arctic_a0002 is not English; PocketSphinx's model is en-us only" in error(
+    assert "kathleen-arctic_a0002 is not English; --asr pocketsphinx scores English only" in error(
         "--text", str(tmp_path / "zh.txt"))
     (tmp_path / "short.txt").write_text("kathleen-arctic_a0002 hello\n")
     assert "no sentence for 3 utterance(s)" in error("--text", str(tmp_path / "short.txt"))

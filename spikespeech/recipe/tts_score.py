@@ -2,7 +2,8 @@
 
     python -m spikespeech.recipe.tts_score --ref_scp data/test/wav.scp \\
         --syn_dir exp/tts/decode/test/wav --text data/test/text \\
-        --out_dir exp/tts/decode/test/score [--asr pocketsphinx|none]
+        --out_dir exp/tts/decode/test/score [--asr pocketsphinx|whisper|whisper,pocketsphinx|none] \\
+        [--whisper_model base|tiny.en]
 
 Every utterance of ``--ref_scp`` (a Kaldi ``wav.scp`` of plain audio paths; relative paths are
 relative to the current dir) is compared with ``SYN_DIR/<utt id>.wav``. MCD definitions differ
@@ -24,14 +25,21 @@ between papers; what is computed here, exactly:
 * F0, on the same path: RMSE over pairs voiced in both (F0 > 0), in Hz and in cents (1200 ·
   log2(F0_syn / F0_ref)); V/UV error = share of path pairs whose voicing decisions differ. The
   totals pool the pairs of all utterances;
-* intelligibility (``--asr pocketsphinx``, English only): CMU PocketSphinx with its bundled
-  en-us acoustic model, language model and dictionary decodes the synthesized and the
-  reference audio (16 kHz mono 16-bit; the front end is reset for each utterance, so results do
-  not depend on the order). Transcripts of ``--text`` and hypotheses are normalised alike: lower
-  case, accents dropped, every character other than a-z, 0-9 and an apostrophe inside a word
-  becomes a space (hyphens split words; numbers are not spelled out). ASR-WER (jiwer, pooled
-  over utterances) of the synthesized audio, of the reference audio, and their ratio
-  (synthesized / reference; ``null`` when the reference WER is 0) are reported.
+* intelligibility (``--asr``, English only; a comma-separated list of recognizers, each run on
+  the synthesized and the reference audio at 16 kHz mono): ``pocketsphinx`` is CMU PocketSphinx
+  with its bundled en-us acoustic model, language model and dictionary (16-bit input; the front
+  end is reset for each utterance, so results do not depend on the order); ``whisper`` is
+  OpenAI's Whisper run by faster-whisper on CPU (``--whisper_model base`` or ``tiny.en``,
+  weights from the optional extra ``whisper``, nothing downloaded; int8 weights, English, beam
+  5, temperature 0 without fallback, no VAD; see :mod:`.whisper_asr`). Transcripts of
+  ``--text`` and hypotheses are normalised alike: numbers spelled out
+  (:func:`spikespeech.text.numbers.verbalize`: "20th" → twentieth, "1984" → nineteen eighty
+  four, "$3.50" → three dollars and fifty cents), lower case, accents dropped, every character
+  other than a-z and an apostrophe inside a word becomes a space (hyphens split words).
+  ASR-WER (jiwer, pooled over utterances) of the synthesized audio, of the reference audio,
+  and their ratio (synthesized / reference; ``null`` when the reference WER is 0) are reported
+  for each recognizer (``asr_systems``); the first one listed also fills the top-level
+  ``asr_wer_*`` keys.
 
 Writes ``OUT_DIR/scores.json`` (totals, settings, these definitions and one entry per scored
 utterance) and ``OUT_DIR/result.md`` (a summary), each atomically. A synthesized (or reference)
@@ -48,6 +56,7 @@ import json
 import math
 import re
 import sys
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,13 +64,15 @@ from pathlib import Path
 import numpy as np
 
 from ..data.kaldi import _atomic_write
+from ..text.numbers import verbalize
 
 PROG = "python -m spikespeech.recipe.tts_score"
 FRAME_PERIOD_MS = 5.0
 MCEP_ORDER = 24
 SP_FLOOR = 1e-12
 F0_METHODS = ("dio", "harvest")
-ASR_CHOICES = ("pocketsphinx", "none")
+ASR_CHOICES = ("pocketsphinx", "whisper", "none")
+WHISPER_MODELS = ("base", "tiny.en")  # as whisper_asr.MODELS; listed here so --help needs no extra
 ASR_RATE = 16000
 MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -251,10 +262,11 @@ def score_pair(ref: np.ndarray, syn: np.ndarray, fs: int, *, order: int = MCEP_O
 
 
 def normalize_text(text: str) -> str:
-    """Lower case, accents dropped (é → e); everything but a-z, 0-9 and word-internal
-    apostrophes becomes a space."""
+    """Numbers spelled out (``spikespeech.text.numbers.verbalize``), lower case, accents dropped
+    (é → e); everything but a-z and word-internal apostrophes becomes a space."""
+    text = verbalize(text.replace("\u2019", "'"))
     text = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-    text = re.sub(r"[^a-z0-9']+", " ", text.replace("\u2019", "'"))
+    text = re.sub(r"[^a-z']+", " ", text)
     return " ".join(w.strip("'") for w in text.split() if w.strip("'"))
 
 
@@ -285,6 +297,46 @@ class PocketSphinxASR:
         self._decoder.end_utt()
         hyp = self._decoder.hyp()
         return normalize_text(re.sub(r"\(\d+\)", "", hyp.hypstr)) if hyp is not None else ""
+
+
+class WhisperRecognizer:
+    """:class:`.whisper_asr.WhisperASR` (optional extra ``whisper``) with normalised output."""
+
+    name = "whisper"
+
+    def __init__(self, model: str = "base"):
+        from .whisper_asr import WhisperASR, WhisperError
+
+        try:
+            self._asr = WhisperASR(model)
+        except WhisperError as error:
+            raise TTSScoreError(str(error)) from None
+        self.label = self._asr.name
+
+    def __call__(self, samples: np.ndarray) -> str:
+        """The normalised transcript of 16 kHz mono float samples in [-1, 1]."""
+        return normalize_text(self._asr(samples))
+
+
+def parse_asr(value: str) -> tuple[str, ...]:
+    """``--asr``: a comma-separated list of recognizers (first = the headline WER), or ``none``."""
+    names = tuple(name.strip() for name in value.split(","))
+    unknown = next((n for n in names if n not in ASR_CHOICES), None)
+    if unknown is not None:
+        raise TTSScoreError(f"unknown --asr {unknown!r} (choose from {', '.join(ASR_CHOICES)}, "
+                            f"comma-separated)")
+    if len(set(names)) != len(names) or ("none" in names and len(names) > 1):
+        raise TTSScoreError(f"--asr {value}: each recognizer at most once, and none alone")
+    return () if names == ("none",) else names
+
+
+def make_recognizers(names: tuple[str, ...], whisper_model: str = "base") -> dict:
+    """{name: callable(16 kHz samples) -> normalised transcript} for the ``--asr`` names."""
+    if whisper_model not in WHISPER_MODELS:
+        raise TTSScoreError(f"unknown --whisper_model {whisper_model!r} "
+                            f"(choose {' or '.join(WHISPER_MODELS)})")
+    return {name: PocketSphinxASR() if name == "pocketsphinx" else WhisperRecognizer(whisper_model)
+            for name in names}
 
 
 def word_error_rate(refs: list[str], hyps: list[str]) -> float | None:
@@ -380,14 +432,14 @@ def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 
 def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None = None, *,
-              asr: str = "pocketsphinx", order: int = MCEP_ORDER, alpha: float | None = None,
-              f0_method: str = "dio", log=None) -> dict:
+              asr: str = "pocketsphinx", whisper_model: str = "base", order: int = MCEP_ORDER,
+              alpha: float | None = None, f0_method: str = "dio", log=None) -> dict:
     """Score every utterance of ``ref_scp`` against ``syn_dir/<utt>.wav``: the ``scores.json``
-    content. ``log`` (a callable) receives one line per utterance that could not be scored."""
+    content. ``asr``: see :func:`parse_asr`. ``log`` (a callable) receives one line per
+    utterance that could not be scored."""
     from ..audio.io import AudioError
 
-    if asr not in ASR_CHOICES:
-        raise TTSScoreError(f"unknown --asr {asr!r} (choose {' or '.join(ASR_CHOICES)})")
+    names = parse_asr(asr)
     if f0_method not in F0_METHODS:
         raise TTSScoreError(f"unknown --f0_method {f0_method!r} (choose {' or '.join(F0_METHODS)})")
     if order < 1:
@@ -399,10 +451,10 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
     if not syn_dir.is_dir():
         raise TTSScoreError(f"{syn_dir}: synthesized-audio dir not found")
     texts: dict[str, str] = {}
-    recognizer = None
-    if asr == "pocketsphinx":
+    recognizers: dict = {}
+    if names:
         if text is None:
-            raise TTSScoreError("--asr pocketsphinx needs --text (the sentences that were synthesized)")
+            raise TTSScoreError(f"--asr {asr} needs --text (the sentences that were synthesized)")
         texts = _table(Path(text), "text")
         lacking = sorted(set(refs) - set(texts))
         if lacking:
@@ -410,9 +462,10 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
                                 f"(e.g. {lacking[0]})")
         cjk = next((u for u in sorted(refs) if _CJK.search(texts[u])), None)
         if cjk is not None:
-            raise TTSScoreError(f"{text}: {cjk} is not English; PocketSphinx's model is en-us only "
+            raise TTSScoreError(f"{text}: {cjk} is not English; --asr {asr} scores English only "
                                 f"(use --asr none)")
-        recognizer = PocketSphinxASR()
+        recognizers = make_recognizers(names, whisper_model)
+    seconds = dict.fromkeys(recognizers, 0.0)  # recognition time per recognizer
     missing: dict[str, str] = {}
     utterances: dict[str, dict] = {}
     for utt in sorted(refs):
@@ -431,18 +484,32 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
             if log is not None:
                 log(f"{utt}: {missing[utt]}")
             continue
-        if recognizer is not None:
+        if recognizers:
             entry["text"] = normalize_text(texts[utt])
-            entry["asr_ref"] = recognizer(_resample(ref, fs, ASR_RATE))
-            entry["asr_syn"] = recognizer(_resample(syn, fs, ASR_RATE))
+            audio = {"ref": _resample(ref, fs, ASR_RATE), "syn": _resample(syn, fs, ASR_RATE)}
+            entry["asr_hyps"] = {}
+            for name, recognize in recognizers.items():
+                start = time.perf_counter()
+                entry["asr_hyps"][name] = {side: recognize(x) for side, x in audio.items()}
+                seconds[name] += time.perf_counter() - start
+            first = entry["asr_hyps"][names[0]]
+            entry["asr_ref"], entry["asr_syn"] = first["ref"], first["syn"]
             entry["asr_wer_ref"] = word_error_rate([entry["text"]], [entry["asr_ref"]])
             entry["asr_wer_syn"] = word_error_rate([entry["text"]], [entry["asr_syn"]])
         utterances[utt] = entry
-    return {**_totals(utterances, asr), "n_utterances": len(refs), "n_scored": len(utterances),
+    systems = {name: {"label": getattr(recognize, "label", name),
+                      **_asr_totals(list(utterances.values()), name),
+                      "seconds_per_audio": seconds[name] / (2 * len(utterances)) if utterances else None}
+               for name, recognize in recognizers.items()}
+    first = systems[names[0]] if names else dict.fromkeys(("wer_syn", "wer_ref", "wer_ratio"))
+    return {**_totals(utterances), "asr": names[0] if names else "none", "asr_wer_syn": first["wer_syn"],
+            "asr_wer_ref": first["wer_ref"], "asr_wer_ratio": first["wer_ratio"], "asr_systems": systems,
+            "n_utterances": len(refs), "n_scored": len(utterances),
             "n_missing": len(missing), "missing": missing,
             "settings": {"frame_period_ms": FRAME_PERIOD_MS, "mcep_order": order,
                          "mcep_alpha": "mel fit at the reference rate" if alpha is None else alpha,
-                         "f0_method": f0_method, "sp_floor": SP_FLOOR, "asr": asr},
+                         "f0_method": f0_method, "sp_floor": SP_FLOOR, "asr": ",".join(names) or "none",
+                         **({"whisper_model": whisper_model} if "whisper" in names else {})},
             "definitions": dict(DEFINITIONS), "ref_scp": str(ref_scp), "syn_dir": str(syn_dir),
             "text": None if text is None else str(text), "utterances": utterances}
 
@@ -455,13 +522,27 @@ DEFINITIONS = {
                   "both, pooled over utterances",
     "f0_rmse_cents": "the same in cents: 1200*log2(F0_syn/F0_ref)",
     "vuv_error": "share of DTW-aligned frame pairs whose voiced/unvoiced decisions differ, pooled",
-    "asr_wer": "PocketSphinx en-us WER (jiwer, pooled) against --text; both sides lower-cased, all but "
-               "a-z, 0-9 and word-internal apostrophes turned into spaces",
+    "asr_wer": "WER (jiwer, pooled) against --text of the first recognizer of settings.asr (pocketsphinx: "
+               "CMU en-us models; whisper: faster-whisper, settings.whisper_model, int8, English, beam 5, "
+               "temperature 0, no VAD); both sides with numbers spelled out, lower-cased, all but a-z and "
+               "word-internal apostrophes turned into spaces",
+    "asr_systems": "the same WERs and ratio for every recognizer of settings.asr, and its mean seconds "
+                   "per recognized audio file",
     "asr_wer_ratio": "asr_wer_syn / asr_wer_ref (null when asr_wer_ref is 0)",
 }
 
 
-def _totals(utterances: dict[str, dict], asr: str) -> dict:
+def _asr_totals(rows: list[dict], name: str) -> dict:
+    """Pooled WERs of recognizer ``name`` over scored utterances, and their ratio."""
+    refs = [r["text"] for r in rows]
+    out = {f"wer_{side}": word_error_rate(refs, [r["asr_hyps"][name][side] for r in rows]) if rows else None
+           for side in ("syn", "ref")}
+    has_ratio = out["wer_syn"] is not None and bool(out["wer_ref"])
+    out["wer_ratio"] = out["wer_syn"] / out["wer_ref"] if has_ratio else None
+    return out
+
+
+def _totals(utterances: dict[str, dict]) -> dict:
     rows = list(utterances.values())
     mcds = [r["mcd_db"] for r in rows]
     voiced = sum(r["voiced_pairs"] for r in rows)
@@ -475,14 +556,7 @@ def _totals(utterances: dict[str, dict], asr: str) -> dict:
     out = {"mcd_db": float(np.mean(mcds)) if rows else None,
            "mcd_db_std": float(np.std(mcds)) if rows else None,
            "f0_rmse_hz": pooled("f0_rmse_hz"), "f0_rmse_cents": pooled("f0_rmse_cents"),
-           "vuv_error": sum(r["vuv_errors"] for r in rows) / path if path else None, "asr": asr,
-           "asr_wer_syn": None, "asr_wer_ref": None, "asr_wer_ratio": None}
-    if asr != "none" and rows:
-        refs = [r["text"] for r in rows]
-        out["asr_wer_syn"] = word_error_rate(refs, [r["asr_syn"] for r in rows])
-        out["asr_wer_ref"] = word_error_rate(refs, [r["asr_ref"] for r in rows])
-        if out["asr_wer_syn"] is not None and out["asr_wer_ref"]:
-            out["asr_wer_ratio"] = out["asr_wer_syn"] / out["asr_wer_ref"]
+           "vuv_error": sum(r["vuv_errors"] for r in rows) / path if path else None}
     return out
 
 
@@ -511,10 +585,11 @@ def format_result_md(scores: dict) -> str:
         f"| F0 RMSE (cents) | {_fmt(s['f0_rmse_cents'], digits=1)} |",
         f"| V/UV error (%) | {_fmt(s['vuv_error'], 100)} |",
     ]
-    if s["asr"] != "none":
-        lines += [f"| ASR-WER synthesized (%, {s['asr']}) | {_fmt(s['asr_wer_syn'], 100)} |",
-                  f"| ASR-WER reference (%, {s['asr']}) | {_fmt(s['asr_wer_ref'], 100)} |",
-                  f"| ASR-WER ratio synthesized / reference | {_fmt(s['asr_wer_ratio'])} |"]
+    for system in s.get("asr_systems", {}).values():
+        label = system["label"]
+        lines += [f"| ASR-WER synthesized (%, {label}) | {_fmt(system['wer_syn'], 100)} |",
+                  f"| ASR-WER reference (%, {label}) | {_fmt(system['wer_ref'], 100)} |",
+                  f"| ASR-WER ratio synthesized / reference ({label}) | {_fmt(system['wer_ratio'])} |"]
     lines += ["", "What is computed:", ""]
     lines += [f"* `{key}`: {text}" for key, text in s["definitions"].items()
               if s["asr"] != "none" or not key.startswith("asr")]
@@ -539,8 +614,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--syn_dir", type=Path, required=True, help="dir of synthesized <utt id>.wav files")
     p.add_argument("--text", type=Path, default=None, help="Kaldi text of the sentences (for --asr)")
     p.add_argument("--out_dir", type=Path, required=True, help="dir for scores.json and result.md")
-    p.add_argument("--asr", choices=ASR_CHOICES, default="pocketsphinx",
-                   help="recognizer for the intelligibility WER (English only; none for other languages)")
+    p.add_argument("--asr", default="pocketsphinx",
+                   help="recognizers for the intelligibility WER, comma-separated, the first one headlined: "
+                        "pocketsphinx, whisper (optional extra: uv sync --extra whisper), e.g. "
+                        "whisper,pocketsphinx; none for other languages (default: pocketsphinx)")
+    p.add_argument("--whisper_model", "--whisper-model", choices=WHISPER_MODELS, default="base",
+                   help="Whisper model for --asr whisper (default: base; tiny.en is ≈ 2× faster)")
     p.add_argument("--f0_method", choices=F0_METHODS, default="dio", help="WORLD F0 estimator (default: dio)")
     p.add_argument("--mcep_order", type=int, default=MCEP_ORDER, help="mel-cepstrum order M (default: 24)")
     p.add_argument("--mcep_alpha", type=float, default=None,
@@ -552,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         scores = score_to_dir(args.ref_scp, args.syn_dir, args.out_dir, args.text, asr=args.asr,
+                              whisper_model=args.whisper_model,
                               order=args.mcep_order, alpha=args.mcep_alpha, f0_method=args.f0_method, log=log)
     except TTSScoreError as exc:
         print(f"tts_score: error: {exc}", file=sys.stderr)
@@ -560,9 +640,9 @@ def main(argv: list[str] | None = None) -> int:
                f"MCD {_fmt(scores['mcd_db'])} dB, F0 RMSE {_fmt(scores['f0_rmse_hz'])} Hz "
                f"({_fmt(scores['f0_rmse_cents'], digits=1)} cents), "
                f"V/UV error {_fmt(scores['vuv_error'], 100)}%")
-    if scores["asr"] != "none":
-        summary += (f", ASR-WER synthesized {_fmt(scores['asr_wer_syn'], 100)}% / reference "
-                    f"{_fmt(scores['asr_wer_ref'], 100)}% (ratio {_fmt(scores['asr_wer_ratio'])})")
+    for system in scores["asr_systems"].values():
+        summary += (f", ASR-WER ({system['label']}) synthesized {_fmt(system['wer_syn'], 100)}% / reference "
+                    f"{_fmt(system['wer_ref'], 100)}% (ratio {_fmt(system['wer_ratio'])})")
     print(f"{summary} -> {args.out_dir}")
     if scores["n_missing"]:
         print(f"tts_score: error: {scores['n_missing']} of {scores['n_utterances']} utterances missing or "
