@@ -18,8 +18,9 @@ things stand in for what the copy lacks:
     git --git-dir=<mirror of WKX933/spikevoice_huawei> archive 10cce8e | tar -x -C /tmp/sv
     .venv/bin/python bench/public_spikevoice_size.py /tmp/sv [--json]
 
-Printed on 2026-12-04: 37,315,907 trainable parameters (embedding 361 rows): encoder
-12,708,096, variance_adaptor 1,316,099, decoder 18,923,008, mel_linear 20,560, postnet 4,348,144.
+Printed on 2026-12-04 for the public code at 10cce8e: 37,315,907 trainable parameters
+(embedding 361 rows): encoder 12,708,096, variance_adaptor 1,316,099, decoder 18,923,008,
+mel_linear 20,560, postnet 4,348,144.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SpikeVoice TTS model: shapes and losses, padding invariance, the learned aligner (MAS,
 prior, forward-sum), length regulation, reparameterisation, the ANN and IMLS variants,
-inference speed control, the paper-size parameter count and an overfit run on real speech."""
+inference speed control, the full-size parameter count and an overfit run on real speech."""
 
 from __future__ import annotations
 
