@@ -1,10 +1,12 @@
 """Mandarin: Arabic numerals read in Chinese, then pypinyin initials and tonal finals.
 
-Token convention (SpikeVoice / Baker CSMSC, as ESPnet's ``pypinyin_g2p_phone``): a syllable is its
+Token convention (Baker CSMSC as ESPnet's ``pypinyin_g2p_phone``): a syllable is its
 initial (left out when empty) and its final with the tone digit, 5 for the neutral tone, in pypinyin's
 strict spelling: 你好 -> ``n i3 h ao3`` (sandhi off), 有 -> ``iou3``, 绿 -> ``l v4``.
 Erhua 儿 after a syllable is the toneless token ``&r`` (哪儿 -> ``n a3 &r``); syllabic 儿 (儿子, 女儿) stays
-``er2``. Punctuation becomes the English pause tokens ``, . ? ! ; :``; there are no word-boundary tokens.
+``er2``. The pinyin table of SpikeVoice's public code (``text/pinyin.py``, WKX933/spikevoice_huawei at
+10cce8e) also splits initials from tonal finals, but has ``y``/``w`` initials and ``rr`` for erhua.
+Punctuation becomes the English pause tokens ``, . ? ! ; :``; there are no word-boundary tokens.
 
 Third-tone sandhi (on by default): inside one word of pypinyin's segmentation (maximum matching on its
 phrase dictionary; jieba is not used), every tone 3 followed by tone 3 becomes tone 2, so a run keeps
