@@ -83,10 +83,10 @@ def test_base_joins_under_spikespeech_cache_dir(tmp_path, monkeypatch):
 # ---- recognition ----------------------------------------------------------------------------------
 
 def test_tiny_en_recognizes_real_kathleen_speech(tiny):
-    """Measured: 4 errors in the 3 clips' 29 words (tiny.en, int8: "road mate", "thus you turn")."""
+    """Measured: 2 errors in the 3 clips' 29 words (tiny.en: "thus you turn"; int8 adds "road mate")."""
     audio, refs = _kathleen(CLIPS)
     hyps = [T.normalize_text(tiny(x)) for x in audio]
-    assert T.word_error_rate(refs, hyps) <= 0.25, list(zip(refs, hyps, strict=True))
+    assert T.word_error_rate(refs, hyps) <= 0.2, list(zip(refs, hyps, strict=True))
     assert hyps[0] == refs[0]
     assert T.normalize_text(tiny(audio[0])) == hyps[0]  # deterministic: no sampling fallback
 

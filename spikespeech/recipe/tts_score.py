@@ -30,8 +30,8 @@ between papers; what is computed here, exactly:
   with its bundled en-us acoustic model, language model and dictionary (16-bit input; the front
   end is reset for each utterance, so results do not depend on the order); ``whisper`` is
   OpenAI's Whisper run by faster-whisper on CPU (``--whisper_model base`` or ``tiny.en``,
-  weights from the optional extra ``whisper``, nothing downloaded; int8 weights, English, beam
-  5, temperature 0 without fallback, no VAD; see :mod:`.whisper_asr`). Transcripts of
+  weights from the optional extra ``whisper``, nothing downloaded; float32, English, beam 5,
+  temperature 0 without fallback, no VAD; see :mod:`.whisper_asr`). Transcripts of
   ``--text`` and hypotheses are normalised alike: numbers spelled out
   (:func:`spikespeech.text.numbers.verbalize`: "20th" → twentieth, "1984" → nineteen eighty
   four, "$3.50" → three dollars and fifty cents), lower case, accents dropped, every character
@@ -65,6 +65,7 @@ import numpy as np
 
 from ..data.kaldi import _atomic_write
 from ..text.numbers import verbalize
+from .whisper_asr import MODELS as WHISPER_MODELS  # importing it needs no extra
 
 PROG = "python -m spikespeech.recipe.tts_score"
 FRAME_PERIOD_MS = 5.0
@@ -72,7 +73,6 @@ MCEP_ORDER = 24
 SP_FLOOR = 1e-12
 F0_METHODS = ("dio", "harvest")
 ASR_CHOICES = ("pocketsphinx", "whisper", "none")
-WHISPER_MODELS = ("base", "tiny.en")  # as whisper_asr.MODELS; listed here so --help needs no extra
 ASR_RATE = 16000
 MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -274,7 +274,7 @@ class PocketSphinxASR:
     """CMU PocketSphinx with its bundled en-us models; one decoder reused across utterances, each
     decoded independently of the others."""
 
-    name = "pocketsphinx"
+    name = label = "pocketsphinx"
 
     def __init__(self):
         try:
@@ -497,7 +497,7 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
             entry["asr_wer_ref"] = word_error_rate([entry["text"]], [entry["asr_ref"]])
             entry["asr_wer_syn"] = word_error_rate([entry["text"]], [entry["asr_syn"]])
         utterances[utt] = entry
-    systems = {name: {"label": getattr(recognize, "label", name),
+    systems = {name: {"label": recognize.label,
                       **_asr_totals(list(utterances.values()), name),
                       "seconds_per_audio": seconds[name] / (2 * len(utterances)) if utterances else None}
                for name, recognize in recognizers.items()}
@@ -523,7 +523,7 @@ DEFINITIONS = {
     "f0_rmse_cents": "the same in cents: 1200*log2(F0_syn/F0_ref)",
     "vuv_error": "share of DTW-aligned frame pairs whose voiced/unvoiced decisions differ, pooled",
     "asr_wer": "WER (jiwer, pooled) against --text of the first recognizer of settings.asr (pocketsphinx: "
-               "CMU en-us models; whisper: faster-whisper, settings.whisper_model, int8, English, beam 5, "
+               "CMU en-us models; whisper: faster-whisper, settings.whisper_model, float32, English, beam 5, "
                "temperature 0, no VAD); both sides with numbers spelled out, lower-cased, all but a-z and "
                "word-internal apostrophes turned into spaces",
     "asr_systems": "the same WERs and ratio for every recognizer of settings.asr, and its mean seconds "
