@@ -20,6 +20,7 @@ pytest.importorskip("spikespeech.espnet")
 
 from _helpers import shared_data  # noqa: E402
 
+from spikespeech.audio.segment import split_at_quiet_points  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
 from spikespeech.decoding_modes import DEFAULT_MODE, MODES  # noqa: E402
 from spikespeech.espnet.decoding import (  # noqa: E402
@@ -29,7 +30,7 @@ from spikespeech.espnet.decoding import (  # noqa: E402
     ctc_prefix_beam_search,
     encode,
 )
-from spikespeech.espnet.transcriber import Transcriber, split_at_quiet_points  # noqa: E402
+from spikespeech.espnet.transcriber import Transcriber  # noqa: E402
 
 
 def _speech(seconds: float, rate: int = 16000, seed: int = 0) -> np.ndarray:
@@ -170,6 +171,27 @@ def test_cli_mode_end_to_end(mode, packed, tmp_path, capsys):
     record = json.loads(capsys.readouterr().out)
     assert record["mode"] == mode and isinstance(record["text"], str)
     assert math.isfinite(record["decode_s"])
+
+
+def test_cli_json_gives_the_segments_of_long_audio(packed, tmp_path, capsys):
+    """Audio longer than --chunk-seconds is cut in its pauses; the JSON says where each segment
+    lies, its text is theirs joined, and silence (digital silence included) decodes to nothing."""
+    pause = np.zeros(12800, dtype=np.float32)  # 0.8 s
+    audio = np.concatenate([pause, _speech(0.7, seed=1), pause, _speech(0.8, seed=2), pause,
+                            _speech(0.6, seed=3), pause])
+    sf.write(tmp_path / "long.wav", audio, 16000)
+    sf.write(tmp_path / "silent.wav", np.zeros(3 * 16000, dtype=np.float32), 16000)
+    assert main(["transcribe", "--model", str(packed), "--chunk-seconds", "1", "--energy",
+                 "--format", "json", str(tmp_path / "long.wav"), str(tmp_path / "silent.wav")]) == 0
+    long, silent = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    segments = long["segments"]
+    assert long["chunks"] == len(segments) == 3
+    speech_starts, speech_ends = (0.8, 2.3, 3.9), (1.5, 3.1, 4.5)
+    for segment, start, end in zip(segments, speech_starts, speech_ends, strict=True):
+        assert start - 0.15 <= segment["start"] <= start and end <= segment["end"] <= end + 0.15
+    assert long["text"] == " ".join(s["text"] for s in segments if s["text"])
+    assert silent["segments"] == [] and silent["text"] == ""
+    assert silent["energy"]["ann_to_snn_ratio"] is None
 
 
 def test_cli_bad_mode_is_a_usage_error(packed, tmp_path, capsys):

@@ -22,7 +22,6 @@ pytest.importorskip("spikespeech.espnet")
 from spikespeech.audio import AudioError, expand_inputs, load_audio  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
 from spikespeech.espnet.packing import PackError, open_pack  # noqa: E402
-from spikespeech.espnet.transcriber import split_at_quiet_points  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,17 +143,6 @@ def test_expand_inputs(tmp_path):
                       f"{tmp_path / 'empty'}: directory contains no audio files"]
 
 
-def test_split_at_quiet_points_bounds_pieces():
-    rate = 1000
-    x = np.ones(95 * rate, dtype=np.float32)
-    x[28 * rate: 28 * rate + 10] = 0.0  # a quiet moment near the first 30 s limit
-    pieces = split_at_quiet_points(x, rate, 30.0)
-    assert all(len(p) <= 30 * rate for p in pieces)
-    assert sum(len(p) for p in pieces) == len(x)
-    assert abs(len(pieces[0]) - 28 * rate) <= 10
-    assert split_at_quiet_points(x[:100], rate, 30.0)[0] is not None
-
-
 # ---- the CLI on bad inputs -----------------------------------------------------------------
 def test_transcribe_bad_input_matrix(packed, tmp_path, capsys):
     good = [
@@ -206,23 +194,6 @@ def test_transcribe_text_format_energy_and_usage_errors(packed, tmp_path, capsys
     assert "the default ASR model is missing" in capsys.readouterr().err
     assert main(["transcribe", "--model", str(tmp_path / "nope.zip"), str(clip)]) == 2
     assert "nope.zip: model not found" in capsys.readouterr().err
-
-
-def test_split_never_leaves_a_piece_below_the_minimum():
-    rate = 1000
-    x = np.random.default_rng(0).standard_normal(10 * rate + 30).astype(np.float32)
-    pieces = split_at_quiet_points(x, rate, 1.0, min_samples=200)
-    assert sum(len(p) for p in pieces) == len(x)
-    assert all(len(p) >= 200 for p in pieces)
-    assert all(len(p) <= 1000 + 200 for p in pieces)
-    np.testing.assert_array_equal(np.concatenate(pieces), x)
-
-
-def test_split_cuts_late_in_flat_silence():
-    rate = 1000
-    x = np.concatenate([np.ones(700), np.zeros(600), np.ones(700)]).astype(np.float32)
-    pieces = split_at_quiet_points(x, rate, 1.0, search_seconds=1.0, min_samples=50)
-    assert len(pieces[0]) >= 900  # not cut just after the start of the silence
 
 
 def test_beam_wider_than_the_vocabulary_is_capped(packed):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
-from ..decoding_modes import DEFAULT_MODE, MODES
+from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_MODE, MODES
 from .argtypes import positive_float, positive_int, unit_float
 
 HELP = "transcribe audio files with a packed spiking ASR model"
 DESCRIPTION = (
     "Transcribe AUDIO (files in any format soundfile/librosa read, directories searched "
     "recursively, Kaldi wav.scp files, or '-' for a list of paths on stdin). Audio of any "
-    "sample rate is resampled and mixed to mono; long files are decoded in chunks. Prints "
+    "sample rate is resampled and mixed to mono; long files are cut at pauses. Prints "
     "'utt-id<TAB>text' lines (or JSON lines with --format json, which also give the path). The "
     "id is the file's stem; files with the same stem in different folders get their path below "
     "the common folder, '/' written '-' (one/digit.wav, two/digit.wav: one-digit, two-digit). "
@@ -40,8 +41,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--energy", action="store_true",
                    help="measure the encoder's firing rate and energy vs its ANN per utterance")
-    p.add_argument("--chunk-seconds", type=positive_float, default=30.0,
-                   help="decode longer audio in chunks of at most this length (default 30)")
+    p.add_argument("--chunk-seconds", type=positive_float, default=DEFAULT_CHUNK_SECONDS,
+                   help="audio longer than this is cut at pauses (and speech still longer at its "
+                   "quietest moments) into segments of at most this length, decoded one by one; "
+                   f"--format json gives each segment's times (default {DEFAULT_CHUNK_SECONDS:g})")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
 
@@ -112,13 +115,15 @@ def _format(item, result, fmt: str, mode: str) -> str:
         "id": item.utt_id, "path": str(item.path), "text": result.text,
         "duration_s": round(result.duration_s, 3), "decode_s": round(result.decode_s, 3),
         "rtf": round(result.rtf, 4), "chunks": result.chunks, "mode": mode,
+        "segments": [{"start": s.start_s, "end": s.end_s, "text": s.text} for s in result.segments],
     }
     if result.energy is not None:
         report = result.energy
+        ratio = report.ann_to_snn_ratio
         record["energy"] = {
             "scope": "encoder", "firing_rate": report.firing_rate,
             "energy_uj": report.energy_pj / 1e6, "ann_energy_uj": report.ann_energy_pj / 1e6,
-            "ann_to_snn_ratio": report.ann_to_snn_ratio,
+            "ann_to_snn_ratio": ratio if math.isfinite(ratio) else None,  # None: nothing was decoded
         }
     return json.dumps(record, ensure_ascii=False)
 

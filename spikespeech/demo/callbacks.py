@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..audio import AudioError, load_audio, resample
+from ..audio.segment import SILENCE_PEAK  # a muted microphone or an all-zero file
 from ..energy import SpikeRecorder
 from ..espnet.synthesizer import MAX_SPEED, MIN_SPEED
 from . import plots
@@ -26,7 +27,6 @@ from .models import DemoModels, ModelLoadError, first_line
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
-SILENCE_PEAK = 1e-4  # peak below -80 dBFS: a muted microphone or an all-zero file
 
 
 class UserError(ValueError):

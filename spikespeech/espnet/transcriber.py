@@ -5,27 +5,43 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..audio import load_audio
+from ..audio.segment import speech_segments
+from ..decoding_modes import DEFAULT_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
 from .decoding import DEFAULT_MODE, DecodingOptions, ctc_decode
 from .packing import PackError, invalid_pack, open_pack
 
-SILENCE_PEAK = 1e-4  # below -80 dBFS peak: digital silence
+
+@dataclass(frozen=True)
+class Segment:
+    """Text of the audio from ``start_s`` to ``end_s`` (seconds from the start of the input)."""
+
+    start_s: float
+    end_s: float
+    text: str
 
 
 @dataclass
 class Transcript:
+    """``text``: the segments' texts joined by spaces; ``segments``: where each came from (silence
+    between them was not decoded); ``decode_s``: decoding time, model loading excluded."""
+
     text: str
     duration_s: float
     decode_s: float
     energy: EnergyReport | None = None
-    chunks: int = 1
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def chunks(self) -> int:
+        return len(self.segments)
 
     @property
     def rtf(self) -> float:
@@ -35,14 +51,15 @@ class Transcript:
 class Transcriber:
     """Load a packed model once; :meth:`transcribe` one utterance at a time.
 
-    Long audio is decoded in chunks of at most ``chunk_seconds``, cut at the quietest
-    moment near each boundary, so memory stays bounded (attention is quadratic in length).
+    Audio longer than ``chunk_seconds`` is cut at pauses, and speech still longer at its quietest
+    moments (:func:`~spikespeech.audio.segment.speech_segments`), so memory and time per segment
+    stay bounded (attention is quadratic in length); the transcript has each segment's times.
     ``mode`` is one of :data:`~spikespeech.espnet.decoding.MODES` (``ValueError`` otherwise);
     ``beam_size`` and ``ctc_weight`` apply as :class:`~spikespeech.espnet.decoding.DecodingOptions` says.
     """
 
     def __init__(self, model: str | Path, device: str = "cpu", beam_size: int = 10,
-                 ctc_weight: float = 0.3, chunk_seconds: float = 30.0,
+                 ctc_weight: float = 0.3, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                  mode: str = DEFAULT_MODE) -> None:
         from ..bin.asr_inference import Speech2Text  # strict loader, our classes registered
 
@@ -126,25 +143,25 @@ class Transcriber:
                 f"at least {self.min_samples / self.sample_rate:.3f} s"
             )
         start = time.perf_counter()
-        pieces = split_at_quiet_points(samples, self.sample_rate, self.chunk_seconds,
-                                       min_samples=self.min_samples)
+        spans = speech_segments(samples, self.sample_rate, self.chunk_seconds,
+                                min_samples=self.min_samples)
         meter = EnergyMeter(self.encoder) if energy else None
-        texts = []
+        segments = []
         if meter is not None:
             meter.start()
         try:
-            for piece in pieces:
-                if len(pieces) > 1 and np.abs(piece).max() < SILENCE_PEAK:
-                    continue  # a chunk of digital silence has nothing to say
-                texts.append(self._decode(piece))
+            for span in spans:
+                text = self._decode(samples[span.start:span.end]).strip()
+                segments.append(Segment(round(span.start / self.sample_rate, 3),
+                                        round(span.end / self.sample_rate, 3), text))
         finally:
             if meter is not None:
                 meter.stop()
-        text = " ".join(t.strip() for t in texts if t.strip())
-        return Transcript(text=text, duration_s=len(samples) / self.sample_rate,
+        return Transcript(text=" ".join(s.text for s in segments if s.text),
+                          duration_s=len(samples) / self.sample_rate,
                           decode_s=time.perf_counter() - start,
                           energy=meter.report() if meter is not None else None,
-                          chunks=len(pieces))
+                          segments=segments)
 
 
 def _samples(audio: str | os.PathLike | np.ndarray, rate: int) -> np.ndarray:
@@ -164,35 +181,6 @@ def _samples(audio: str | os.PathLike | np.ndarray, rate: int) -> np.ndarray:
     if not np.isfinite(audio).all():
         raise ValueError("audio contains NaN or infinite samples")
     return np.ascontiguousarray(audio, dtype=np.float32)
-
-
-def split_at_quiet_points(samples: np.ndarray, rate: int, max_seconds: float,
-                          search_seconds: float = 2.0, min_samples: int = 1) -> list[np.ndarray]:
-    """Cut ``samples`` into pieces of at most ``max_seconds``, each cut at the lowest-energy
-    10 ms frame within the last ``search_seconds`` before the limit. No piece is shorter
-    than ``min_samples``: a short tail joins the piece before it (which may then exceed the
-    limit by less than ``min_samples``)."""
-    limit = max(int(max_seconds * rate), 2 * min_samples)
-    if len(samples) <= limit:
-        return [samples]
-    frame = max(1, rate // 100)
-    pieces, start = [], 0
-    while len(samples) - start > limit:
-        lo = start + max(min_samples, limit - int(search_seconds * rate))
-        window = samples[lo:start + limit]
-        n = max(1, len(window) // frame)
-        energy = np.square(window[: n * frame].reshape(n, -1)).mean(axis=1)
-        # the latest of the quietest frames: flat silence ties, and longer pieces are better
-        quietest = int(np.flatnonzero(energy <= energy.min() + 1e-12)[-1])
-        cut = min(lo + quietest * frame + frame // 2, start + limit)
-        pieces.append(samples[start:cut])
-        start = cut
-    tail = samples[start:]
-    if len(tail) < min_samples:
-        pieces[-1] = samples[start - len(pieces[-1]):]
-    else:
-        pieces.append(tail)
-    return pieces
 
 
 def _min_samples(asr_model) -> int:
