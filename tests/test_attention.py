@@ -358,8 +358,9 @@ def test_attention_causal_ignores_future(kind, neuron):
             assert torch.equal(out[:, :, : i + 1], base[:, :, : i + 1]), f"position <= {i}"
             out_nc = non_causal(s2)
             future_matters |= not torch.allclose(out_nc[:, :, : i + 1], base_nc[:, :, : i + 1])
-    # sanity: without causality the same perturbation does reach the past
-    assert future_matters
+    # sanity: without causality the same perturbation does reach the past (sdsa_steps never
+    # mixes tokens: its neurons integrate along T, or along tokens from the past only)
+    assert future_matters or kind == "sdsa_steps"
 
 
 def test_attention_unknown_type():

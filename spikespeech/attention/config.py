@@ -31,8 +31,18 @@ class DecayConfig:
 class AttentionConfig:
     # hd_repssa: reparameterisable projections + spike attention with HDM (our reconstruction
     # of IML-Spikeformer's attention from its description, not from its code);
-    # ssa: Spikformer (QK^T)V*s; sdsa: spike-driven Q ⊙ SN(sum K⊙V); stsa: SpikeVoice.
-    type: Literal["hd_repssa", "ssa", "sdsa", "stsa"] = "hd_repssa"
+    # ssa: Spikformer (QK^T)V*s; sdsa: spike-driven Q ⊙ SN(sum K⊙V) over tokens;
+    # sdsa_steps: the same form over the T steps of each token; stsa: our one-module
+    # reconstruction of SpikeVoice's STSA (the spikevoice_sd variant).
+    type: Literal["hd_repssa", "ssa", "sdsa", "sdsa_steps", "stsa"] = "hd_repssa"
+    # "sdsa_steps": a second, complete attention sub-layer (own Q/K/V, BN, neurons, output
+    # projection) over the T steps runs before this one, as in the SpikeVoice authors' public
+    # STSA (WKX933/spikevoice_huawei at 10cce8e: Layers.py:230-255, temporal then token module).
+    temporal: Literal["none", "sdsa_steps"] = "none"
+    # sdsa_steps only: the axis its neurons integrate along. The public code (10cce8e
+    # SubLayers.py:66-68, Modules.py:165) runs them on token-first tensors, so their membranes
+    # carry over tokens ("tokens"); "steps" integrates along T like every other neuron.
+    temporal_neuron_axis: Literal["tokens", "steps"] = "tokens"
     heads: int = 4
     # None = 1/sqrt(d_head). Irrelevant for adaptive IMLS (scale-invariant), matters for LIF.
     scale: float | None = None

@@ -8,10 +8,15 @@ membrane stream. Every weight layer and every product between activations sees s
   hierarchical decay mask ``M`` (IML-Spikeformer); ``decay.schedule: none`` gives RepSSA.
 * ``ssa``: Spikformer's ``SN(Q K^T V · scale)`` with linear+BN projections.
 * ``sdsa``: Spike-driven Transformer's ``Q ⊙ SN(sum_tokens K ⊙ V)`` (linear in L).
-* ``stsa``: SpikeVoice's spiking temporal-sequential attention: a temporal branch attends
-  across the ``T`` steps of each token, ``V_T = SN((Q K^T)_T V)``, then a spike-driven
-  sequential branch over tokens, ``Q ⊙ SN(sum_tokens K ⊙ V_T)``. (Guess: the sequential
-  branch reuses Q and K, so STSA has the same projections as the other forms.)
+* ``sdsa_steps``: the same form over the ``T`` steps of each token, ``Q ⊙ SN(sum_t K ⊙ V)``:
+  the temporal module of the SpikeVoice authors' public STSA (WKX933/spikevoice_huawei at
+  10cce8e, Modules.py:155-166 with ``mode='t'``). The encoder block runs it as its own
+  sub-layer before the token attention (``attention.temporal``).
+* ``stsa``: our one-module reconstruction of SpikeVoice's STSA from the paper's description
+  (the ``spikevoice_sd`` variant; the public code has two modules, see ``sdsa_steps``): a
+  temporal branch attends across the ``T`` steps of each token, ``V_T = SN((Q K^T)_T V)``,
+  then a spike-driven sequential branch over tokens, ``Q ⊙ SN(sum_tokens K ⊙ V_T)``. (Guess:
+  the sequential branch reuses Q and K, so STSA has the same projections as the other forms.)
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from .config import AttentionConfig
 from .hdm import HierarchicalDecayMask
 from .reparam import RepProjection, StackedProjection
 
-ATTENTION_TYPES = ("hd_repssa", "ssa", "sdsa", "stsa")
+ATTENTION_TYPES = ("hd_repssa", "ssa", "sdsa", "sdsa_steps", "stsa")
 
 
 def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
@@ -38,6 +43,9 @@ def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
 
 
 class SpikingSelfAttention(nn.Module):
+    """``out_norm=False``: the output projection is a biased linear map without BN (for blocks
+    that LayerNorm the residual sum, as the public SpikeVoice code does)."""
+
     def __init__(
         self,
         dim: int,
@@ -46,6 +54,7 @@ class SpikingSelfAttention(nn.Module):
         layer_index: int = 0,
         num_layers: int = 1,
         causal: bool = False,
+        out_norm: bool = True,
     ) -> None:
         super().__init__()
         if cfg.type not in ATTENTION_TYPES:
@@ -64,9 +73,9 @@ class SpikingSelfAttention(nn.Module):
         self.v_neuron = build_neuron(neuron)
         # SDSA/STSA end in a spike gate Q ⊙ SN(...): binary stays binary, but multi-level
         # counts multiply to 0..D², so they are re-quantised to 0..D by one more neuron.
-        gated = cfg.type in ("sdsa", "stsa")
+        gated = cfg.type in ("sdsa", "sdsa_steps", "stsa")
         self.attn_neuron = build_neuron(neuron) if not gated or neuron.type == "imls" else None
-        self.out_proj = ConvBN(dim, dim, 1)
+        self.out_proj = ConvBN(dim, dim, 1, norm=out_norm)
         self.qkv: StackedProjection | None = None  # inference form, set by reparameterize()
         self.hdm = None
         if cfg.type == "hd_repssa" and cfg.decay.schedule != "none":
@@ -82,18 +91,31 @@ class SpikingSelfAttention(nn.Module):
         if self.hdm is not None:
             self.decay_mul = _product(ElementwiseMul(count_as="mac"), "TB.LL", "TB.LL")
             self.row_scale_mul = _product(ElementwiseMul(count_as="mac"), "TB.L", "TB.L")
-        if cfg.type in ("sdsa", "stsa"):
+        if gated:
             self.kv_mul = _product(ElementwiseMul(), "TB.L", "TB.L")
             self.q_gate = _product(ElementwiseMul(), "TB.L", "TB.L")
             self.kv_neuron = build_neuron(neuron)
             self.kv_neuron.frame_layout = "TB.L"  # (T, B, H, L or 1, d): token (prefix) sums
+        # sdsa_steps with neurons along tokens: they see token-first (L, B, T, ...) tensors,
+        # whose frame axis the energy meter cannot place; it counts their padded tokens too
+        self.along_tokens = cfg.type == "sdsa_steps" and cfg.temporal_neuron_axis == "tokens"
+        if self.along_tokens:
+            for n in (self.q_neuron, self.k_neuron, self.v_neuron, self.kv_neuron):
+                n.frame_layout = "TB"
         if cfg.type == "stsa":
             self.temporal_causal = cfg.temporal_causal
             self.temporal_neuron = build_neuron(neuron)
 
     # ---- helpers -------------------------------------------------------------------------
+    def _fire(self, neuron: nn.Module, x: torch.Tensor, token_axis: int = -2) -> torch.Tensor:
+        """``neuron`` on time-first currents, integrating along T (or along the token axis
+        when ``along_tokens``)."""
+        if not self.along_tokens:
+            return neuron(x)
+        return neuron(x.transpose(0, token_axis)).transpose(0, token_axis)
+
     def _spikes(self, proj, neuron, s, mask, keep):
-        out = neuron(proj(s, mask))
+        out = self._fire(neuron, proj(s, mask))
         return out if keep is None else out * keep
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
@@ -115,7 +137,7 @@ class SpikingSelfAttention(nn.Module):
         """``s``: ``(T, B, L, C)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C)``."""
         keep = None if mask is None else mask[None, :, :, None].to(s.dtype)
         if self.qkv is not None:  # inference form: one projection and one neuron call
-            spikes = self.qkv_neuron(self.qkv(s))  # (T, B, L, 3, C)
+            spikes = self._fire(self.qkv_neuron, self.qkv(s), token_axis=2)  # (T, B, L, 3, C)
             if keep is not None:
                 spikes = spikes * keep.unsqueeze(-1)
             T, B, L = spikes.shape[:3]  # heads as views: (3, T, B, H, L, d)
@@ -126,6 +148,9 @@ class SpikingSelfAttention(nn.Module):
             v = self._split(self._spikes(self.v_proj, self.v_neuron, s, mask, keep))
         if self.kind == "sdsa":
             kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v)))
+            out = self.q_gate(q, kv)
+        elif self.kind == "sdsa_steps":  # sum over the T steps: (1, B, H, L, d)
+            kv = self._fire(self.kv_neuron, self.kv_mul(k, v).sum(0, keepdim=True))
             out = self.q_gate(q, kv)
         elif self.kind == "stsa":
             out = self._stsa(q, k, v, keep)

@@ -26,8 +26,18 @@ class EncoderConfig:
     causal: bool = False
     time_steps: int = 1  # T: 1 for IMLS, 4 for binary LIF (SpikeVoice)
     # Guess: "spikes" reads the output out as the last neuron's spikes averaged over T, so the
-    # heads (CTC, decoder, mel linear) are spike-driven too; "membrane" gives the BN'd stream.
+    # heads (CTC, decoder, mel linear) are spike-driven too; "membrane" gives the BN'd stream
+    # (with block: post_norm the stream is LayerNorm'd already: no extra BN either way).
     output: Literal["spikes", "membrane"] = "spikes"
+    # "membrane": x = x + Sub(SN(x)) on the membrane stream, then BN (+ SN) at the output
+    # (spike-driven, our design). "post_norm": x = LayerNorm(x + Sub(SN(x))) with padded
+    # frames zeroed after every sub-layer, and no BN in the attention output projection or
+    # the FFN (biased linear/conv layers instead): the SpikeVoice authors' public block
+    # (WKX933/spikevoice_huawei at 10cce8e: SubLayers.py:79-81 and 123-127, Layers.py:238-263).
+    block: Literal["membrane", "post_norm"] = "membrane"
+    # Learnable (T, d) vectors added to the T copies of the input, so the steps differ
+    # (zero-initialised, as the public SpikeVoice code's time_embed: Models.py:73, 109-112).
+    time_embedding: bool = False
     neuron: NeuronConfig = field(default_factory=NeuronConfig)
     attention: AttentionConfig = field(default_factory=AttentionConfig)
 

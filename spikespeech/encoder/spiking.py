@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
@@ -33,14 +35,16 @@ class PaddingMask(nn.Module):
 
 
 class SpikingFFN(nn.Module):
-    """``ConvBN(C→F, k1) → SN → ConvBN(F→C, k2)`` on spikes ``(T, B, L, C)``."""
+    """``ConvBN(C→F, k1) → SN → ConvBN(F→C, k2)`` on spikes ``(T, B, L, C)`` (biased convs
+    without BN in ``post_norm`` blocks)."""
 
     def __init__(self, cfg: EncoderConfig) -> None:
         super().__init__()
         k1, k2 = cfg.ffn_kernels
-        self.fc1 = ConvBN(cfg.d_model, cfg.ffn_dim, k1, causal=cfg.causal)
+        norm = cfg.block == "membrane"
+        self.fc1 = ConvBN(cfg.d_model, cfg.ffn_dim, k1, causal=cfg.causal, norm=norm)
         self.neuron = build_neuron(cfg.neuron)
-        self.fc2 = ConvBN(cfg.ffn_dim, cfg.d_model, k2, causal=cfg.causal)
+        self.fc2 = ConvBN(cfg.ffn_dim, cfg.d_model, k2, causal=cfg.causal, norm=norm)
 
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None, keep) -> torch.Tensor:
         h = self.neuron(self.fc1(s, mask))
@@ -50,35 +54,59 @@ class SpikingFFN(nn.Module):
 
 
 class SpikingEncoderLayer(nn.Module):
-    """Spike-driven residual block on the membrane stream ``x`` ``(T, B, L, C)``::
+    """Residual block on the real-valued stream ``x`` ``(T, B, L, C)``; ``block: membrane``::
 
+        x = x + Attn_T(SN(x))      # only with attention.temporal (attention over the T steps)
         x = x + Attn(SN(x))
         x = x + FFN(SN(x))
 
     The residual adds real-valued currents to the membrane potential, and each branch
     starts with a neuron, so every weight layer sees spikes (membrane shortcut, as in
-    Spike-driven Transformer v2).
+    Spike-driven Transformer v2). ``block: post_norm`` wraps each line as
+    ``x = LayerNorm(x + Sub(SN(x)))`` and zeroes padded frames after it (SpikeVoice's
+    public block).
     """
 
     def __init__(self, cfg: EncoderConfig, layer_index: int) -> None:
         super().__init__()
+        post_norm = cfg.block == "post_norm"
+
+        def attention(acfg) -> SpikingSelfAttention:
+            return SpikingSelfAttention(cfg.d_model, acfg, cfg.neuron, layer_index, cfg.layers,
+                                        cfg.causal, out_norm=not post_norm)
+
+        def norm() -> nn.Module | None:
+            return nn.LayerNorm(cfg.d_model) if post_norm else None
+
+        self.temporal_attn = None
+        if cfg.attention.temporal != "none":
+            self.pre_temporal_neuron = build_neuron(cfg.neuron)
+            self.temporal_attn = attention(dataclasses.replace(cfg.attention, type=cfg.attention.temporal))
+            self.temporal_norm = norm()
         self.pre_attn_neuron = build_neuron(cfg.neuron)
-        self.attn = SpikingSelfAttention(
-            cfg.d_model, cfg.attention, cfg.neuron, layer_index, cfg.layers, cfg.causal
-        )
+        self.attn = attention(cfg.attention)
+        self.attn_norm = norm()
         self.pre_ffn_neuron = build_neuron(cfg.neuron)
         self.ffn = SpikingFFN(cfg)
+        self.ffn_norm = norm()
         self.dropout = nn.Dropout(cfg.dropout)
 
+    def _residual(self, x, neuron, branch, norm, keep, *args) -> torch.Tensor:
+        s = neuron(x)
+        if keep is not None:
+            s = s * keep
+        x = x + self.dropout(branch(s, *args))
+        if norm is None:
+            return x
+        x = norm(x)
+        return x if keep is None else x * keep
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None, keep) -> torch.Tensor:
-        s = self.pre_attn_neuron(x)
-        if keep is not None:
-            s = s * keep
-        x = x + self.dropout(self.attn(s, mask))
-        s = self.pre_ffn_neuron(x)
-        if keep is not None:
-            s = s * keep
-        return x + self.dropout(self.ffn(s, mask, keep))
+        if self.temporal_attn is not None:
+            x = self._residual(x, self.pre_temporal_neuron, self.temporal_attn, self.temporal_norm,
+                               keep, mask)
+        x = self._residual(x, self.pre_attn_neuron, self.attn, self.attn_norm, keep, mask)
+        return self._residual(x, self.pre_ffn_neuron, self.ffn, self.ffn_norm, keep, mask, keep)
 
 
 class SpikingEncoder(nn.Module):
@@ -86,9 +114,10 @@ class SpikingEncoder(nn.Module):
 
     ``forward(x, lengths)``: ``x`` ``(B, L, C)`` real-valued features (the front-end's output),
     ``lengths`` ``(B,)`` valid frames per sequence (None = all valid). The features are the
-    input current at each of the ``T`` steps; returns ``(B, L, C)``: the output spikes
-    averaged over ``T`` (``output: spikes``) or the normalised membrane stream
-    (``output: membrane``), zero at padded frames. Padded frames never change valid ones.
+    input current at each of the ``T`` steps (plus a learned per-step vector with
+    ``time_embedding``); returns ``(B, L, C)``: the output spikes averaged over ``T``
+    (``output: spikes``) or the normalised membrane stream (``output: membrane``), zero at
+    padded frames. Padded frames never change valid ones.
     """
 
     def __init__(self, cfg: EncoderConfig) -> None:
@@ -96,8 +125,10 @@ class SpikingEncoder(nn.Module):
         self.config = cfg
         self.time_steps = cfg.time_steps
         self.padding = PaddingMask("TBL")  # activations (T, B, L, C)
+        self.time_embed = nn.Parameter(torch.zeros(cfg.time_steps, cfg.d_model)) if cfg.time_embedding else None
         self.layers = nn.ModuleList(SpikingEncoderLayer(cfg, i) for i in range(cfg.layers))
-        self.out_norm = MaskedBatchNorm(cfg.d_model)
+        # post_norm blocks end in a LayerNorm: the stream is normalised already
+        self.out_norm = MaskedBatchNorm(cfg.d_model) if cfg.block == "membrane" else None
         self.out_neuron = build_neuron(cfg.neuron) if cfg.output == "spikes" else None
 
     @property
@@ -108,15 +139,21 @@ class SpikingEncoder(nn.Module):
         return self.forward_steps(x, lengths).mean(0)
 
     def forward_steps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """Like :meth:`forward` but keeps the time axis: ``(T, B, L, C)``."""
-        if x.dim() != 3:
-            raise ValueError(f"SpikingEncoder: expected input (B, L, C), got shape {tuple(x.shape)}")
+        """Like :meth:`forward` but keeps the time axis: ``(T, B, L, C)``. ``x`` may also be
+        per-step input ``(T, B, L, C)``."""
+        if x.dim() not in (3, 4) or (x.dim() == 4 and x.shape[0] != self.time_steps):
+            raise ValueError(f"SpikingEncoder: expected input (B, L, C) or ({self.time_steps}, B, L, C), "
+                             f"got shape {tuple(x.shape)}")
         x, mask = self.padding(x, lengths)
         keep = None if mask is None else mask[None, :, :, None].to(x.dtype)
-        h = x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)
+        h = x if x.dim() == 4 else x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)
+        if self.time_embed is not None:
+            h = h + self.time_embed[:, None, None, :]
+            h = h if keep is None else h * keep
         for layer in self.layers:
             h = layer(h, mask, keep)
-        h = self.out_norm(h, mask)
+        if self.out_norm is not None:
+            h = self.out_norm(h, mask)
         if self.out_neuron is not None:
             h = self.out_neuron(h)
         return h if keep is None else h * keep
@@ -128,6 +165,8 @@ class SpikingEncoder(nn.Module):
         """
         for layer in self.layers:  # attention first: its projections fold as whole branches
             layer.attn.reparameterize()
+            if layer.temporal_attn is not None:
+                layer.temporal_attn.reparameterize()
         for conv_bn in [m for m in self.modules() if isinstance(m, ConvBN)]:
             conv_bn.reparameterize()
         return self
@@ -137,12 +176,12 @@ class SpikingEncoder(nn.Module):
 
 
 def clean_padding(x: torch.Tensor, lengths: torch.Tensor | None):
-    """``(x with padded frames zeroed, mask (B, L) or None)``; ``None`` when nothing is padded,
+    """``x (B, L, C)`` or ``(T, B, L, C)`` → ``(x with padded frames zeroed, mask (B, L) or None)``; ``None`` when nothing is padded,
     so callers skip all masking work. ``masked_fill``, not a product: NaN/inf padding must
     not leak into valid frames."""
     if lengths is None:
         return x, None
-    mask = make_pad_mask(lengths, x.shape[1])
+    mask = make_pad_mask(lengths, x.shape[-2])
     if bool(mask.all()):
         return x, None
     return x.masked_fill(~mask[:, :, None], 0.0), mask

@@ -127,13 +127,16 @@ def fold_batchnorm(conv: TokenConv, bn: MaskedBatchNorm) -> TokenConv:
 
 
 class ConvBN(nn.Module):
-    """``BN(TokenConv(x))`` with padding-aware batch statistics; ``fold()`` for inference."""
+    """``BN(TokenConv(x))`` with padding-aware batch statistics; ``fold()`` for inference.
+
+    ``norm=False``: a plain biased ``TokenConv`` (no BN), for blocks that normalise elsewhere.
+    """
 
     def __init__(self, d_in: int, d_out: int, kernel_size: int = 1, groups: int = 1,
-                 causal: bool = False) -> None:
+                 causal: bool = False, norm: bool = True) -> None:
         super().__init__()
-        self.conv = TokenConv(d_in, d_out, kernel_size, groups, causal, bias=False)
-        self.bn = MaskedBatchNorm(d_out)
+        self.conv = TokenConv(d_in, d_out, kernel_size, groups, causal, bias=not norm)
+        self.bn = MaskedBatchNorm(d_out) if norm else None
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x``: ``(T, B, L, C_in)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C_out)``."""

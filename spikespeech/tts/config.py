@@ -1,11 +1,16 @@
 """Configuration of the SpikeVoice TTS model (YAML ``spikespeech/conf/tts/*.yaml``).
 
-This model was designed before the SpikeVoice authors' PyTorch code was known to us: it is
-our reconstruction from the paper's description, not (yet) the public code's architecture
-(``WKX933/spikevoice_huawei``, which differs in several modules; see the project's issue
-"SpikeVoice as published"). Every detail we had to choose is a named field below, with our
-guess as the default and a comment saying why. The defaults are our full-size model
-(``conf/tts/spikevoice.yaml`` spells them out).
+Two variants, chosen by the fields below (no variant switch: every difference is a field):
+
+* ``conf/tts/spikevoice.yaml`` (+ ``spikevoice_small.yaml``): SpikeVoice as published, the
+  architecture of the authors' public PyTorch code (WKX933/spikevoice_huawei at commit
+  10cce8e), module for module; ``spikespeech/tts/README.md`` has the per-module table.
+* ``conf/tts/spikevoice_sd.yaml`` (+ ``small.yaml``): our earlier, fully spike-driven
+  design (membrane shortcuts, one-module STSA, spike rates into the adaptor), built from
+  the paper's description before we knew the code. The dataclass defaults are this variant,
+  so configs saved before the published variant existed still load unchanged.
+
+Every detail we had to choose is a named field, with a comment saying where it comes from.
 
 Nested blocks read from YAML start from *their own* dataclass defaults: an ``encoder:``
 block is an :class:`EncoderConfig` (whose stand-alone defaults are the ASR encoder's), so
@@ -44,6 +49,9 @@ class PredictorConfig:
     channels: int = 256
     kernel: int = 3
     dropout: float = 0.5
+    # False: biased convs without BN (the public SpikeVoice predictor, 10cce8e
+    # modules_attn_res_1.py:270-295: its LayerNorms and dropouts are built but not applied)
+    norm: bool = True
 
 
 @dataclass
@@ -65,6 +73,15 @@ class VarianceConfig:
     # VITS-style detaching is the alternative).
     detach_input: bool = False
     ann_activation: Literal["relu", "tanh"] = "relu"  # backbone: ann only (FastSpeech2: ReLU)
+    # What the energy predictor reads: the encoder output, like the other predictors, or
+    # that plus the pitch embedding (FastSpeech2's order; the public SpikeVoice code, 10cce8e
+    # modules_attn_res_1.py:142-153).
+    energy_input: Literal["encoder", "pitch_embedded"] = "encoder"
+    # "fixed": bin edges span pitch_range/energy_range. "data": they span the smallest and
+    # largest token target seen in training (running min/max, saved with the model; until
+    # the first batch, the fixed ranges). The public code takes min/max of the whole training
+    # set from its preprocessing statistics (modules_attn_res_1.py:53-83).
+    bin_range: Literal["fixed", "data"] = "fixed"
 
 
 @dataclass
@@ -119,6 +136,12 @@ class SpikeVoiceConfig:
     # (encoder, decoder, predictors, postnet) puts its real-valued input (embeddings, spike
     # rates in [0, 1], log-mels) on the scale of the neurons' fixed threshold.
     input_norm: bool = True
+    # False: the encoder's spike rates (mean over its T steps) feed the variance adaptor,
+    # and the decoder starts again from T copies. True: per-step tensors (T, B, L, C) flow
+    # from the encoder through the adaptor (predictors per step, averaged), length
+    # regulator, decoder, mel read-out and postnet; outputs are averaged over T at the end
+    # (the public SpikeVoice code, 10cce8e fastspeech2_sdsa_ende_res_st.py:71-111).
+    per_step: bool = False
     variance: VarianceConfig = field(default_factory=VarianceConfig)
     postnet: PostnetConfig = field(default_factory=PostnetConfig)
     aligner: AlignerConfig = field(default_factory=AlignerConfig)
@@ -134,6 +157,10 @@ class SpikeVoiceConfig:
              f"backbone must be 'spiking' or 'ann' (got {self.backbone!r})"),
             (self.encoder.d_model == self.decoder.d_model,
              f"encoder.d_model {self.encoder.d_model} != decoder.d_model {self.decoder.d_model}"),
+            (not self.per_step or self.backbone == "ann"
+             or self.encoder.time_steps == self.decoder.time_steps,
+             f"per_step needs encoder.time_steps == decoder.time_steps "
+             f"(got {self.encoder.time_steps}, {self.decoder.time_steps})"),
             (v.bins >= 2, f"variance.bins must be >= 2 (got {v.bins})"),
             (v.pitch_range[0] < v.pitch_range[1],
              f"variance.pitch_range must be (lo < hi), got {v.pitch_range}"),

@@ -23,13 +23,14 @@ class ConvStack(nn.Module):
     With ``neuron=None`` (the ANN baseline) ``T = 1`` and the neurons become ``activation``
     (none in front of the first layer): ``ConvBN → dropout → act → ConvBN …``, i.e. the
     usual FastSpeech2 predictor / Tacotron 2 postnet. Padded frames (``lengths``) are zero in
-    the output and never change valid frames.
+    the output and never change valid frames. ``norm=False``: biased convs without BN.
+    :meth:`forward_steps` takes and returns per-step tensors ``(T, B, L, C)`` instead.
     """
 
     def __init__(
         self, channels: list[int], kernel: int, dropout: float, neuron: NeuronConfig | None,
         time_steps: int = 1, readout: int | None = None, input_norm: bool = True,
-        activation: str = "relu",
+        activation: str = "relu", norm: bool = True,
     ) -> None:
         super().__init__()
         if len(channels) < 2:
@@ -48,7 +49,7 @@ class ConvStack(nn.Module):
 
         self.acts = nn.ModuleList(act(i) for i in range(n))
         self.convs = nn.ModuleList(
-            ConvBN(c_in, c_out, kernel) for c_in, c_out in zip(channels[:-1], channels[1:], strict=True)
+            ConvBN(c_in, c_out, kernel, norm=norm) for c_in, c_out in zip(channels[:-1], channels[1:], strict=True)
         )
         self.dropout = nn.Dropout(dropout)
         self.readout = nn.Linear(channels[-1], readout) if readout is not None else None
@@ -57,10 +58,23 @@ class ConvStack(nn.Module):
         if x.dim() != 3:
             raise ValueError(f"ConvStack: expected input (B, L, C), got shape {tuple(x.shape)}")
         x, mask = clean_padding(x, lengths)
-        keep = None if mask is None else mask[None, :, :, None].to(x.dtype)
         if self.input_norm is not None:
             x = self.input_norm(x, mask)
-        h = x.unsqueeze(0).expand(self.time_steps, -1, -1, -1)  # (T, B, L, C)
+        return self._layers(x.unsqueeze(0).expand(self.time_steps, -1, -1, -1), mask).mean(0)
+
+    def forward_steps(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (T, B, L, C_in)`` per-step input currents → ``(T, B, L, C_out)``."""
+        if x.dim() != 4 or x.shape[0] != self.time_steps:
+            raise ValueError(f"ConvStack: expected input ({self.time_steps}, B, L, C), "
+                             f"got shape {tuple(x.shape)}")
+        x, mask = clean_padding(x, lengths)
+        if self.input_norm is not None:
+            x = self.input_norm(x, mask)
+        return self._layers(x, mask)
+
+    def _layers(self, h: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """``(T, B, L, C_in)`` → ``(T, B, L, C_out)``, zero at padded frames."""
+        keep = None if mask is None else mask[None, :, :, None].to(h.dtype)
         for act, conv in zip(self.acts, self.convs, strict=False):  # acts[-1]: readout's
             s = act(h)
             if keep is not None:  # convs must not see padded frames
@@ -69,8 +83,7 @@ class ConvStack(nn.Module):
         if self.readout is not None:
             s = self.acts[-1](h)
             h = self.readout(s if keep is None else s * keep)
-        out = h.mean(0)
-        return out if keep is None else out * keep[0]
+        return h if keep is None else h * keep
 
 
 class StepReadout(nn.Module):

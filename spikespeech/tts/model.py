@@ -5,6 +5,11 @@ tokens ─ embed + sinusoid ─ norm ─ spiking phoneme encoder (T steps, spike
        pitch & energy bin embeddings) ─ length regulator ─ + sinusoid ─ norm
        ─ spiking mel decoder ─ Linear read-out of the spikes ─ mel ─ + spiking postnet ─ mel_post
 
+With ``per_step`` (SpikeVoice as published) nothing is averaged before the end: the
+encoder's per-step output ``(T, B, L, C)`` goes through the adaptor (predictions averaged
+over ``T``), the length regulator, the decoder, the mel read-out and the postnet per step,
+and mel and postnet output are averaged over ``T`` last.
+
 Durations come from an external aligner (``durations=``) or from the learned aligner
 (:mod:`.aligner`, training only). Pitch and energy are frame-level normalised (z-scored)
 values, averaged per token with the hard durations (as JETS does). If ``pitch``/``energy``
@@ -90,25 +95,36 @@ class SpikeVoice(nn.Module):
     # ---- building blocks ------------------------------------------------------------------
     @staticmethod
     def _steps(stack: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """Run an encoder stack: ``(B, L, C)`` → per-step output ``(T, B, L, C)``."""
+        """Run an encoder stack: ``(B, L, C)`` (or per step ``(T, B, L, C)``) → per-step
+        output ``(T, B, L, C)`` (``T = 1`` for the ANN stack)."""
         if isinstance(stack, SpikingEncoder):
             return stack.forward_steps(x, lengths)
-        return stack(x, lengths).unsqueeze(0)
+        return stack(x if x.dim() == 3 else x.mean(0), lengths).unsqueeze(0)
 
     def _encode(self, emb: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-        """Token embeddings ``(B, L, C)`` → encoder spike rates ``(B, L, C)``."""
+        """Token embeddings ``(B, L, C)`` → encoder spike rates ``(B, L, C)``, or with
+        ``per_step`` the per-step output ``(T, B, L, C)``."""
         x = emb + sinusoid(emb.shape[1], emb.shape[2], emb)
         if self.encoder_norm is not None:
             x = self.encoder_norm(x, None if lengths is None else make_pad_mask(lengths, x.shape[1]))
-        return self._steps(self.encoder, x, lengths).mean(0)
+        steps = self._steps(self.encoder, x, lengths)
+        return steps if self.config.per_step else steps.mean(0)
 
     def _decode(self, frames: torch.Tensor, lengths: torch.Tensor):
-        """Length-regulated ``(B, F, C)`` → ``(mel, mel_post)``, each ``(B, F, n_mels)``."""
-        mask = make_pad_mask(lengths, frames.shape[1])
-        x = frames + sinusoid(frames.shape[1], frames.shape[2], frames)
+        """Length-regulated ``(B, F, C)`` (or per step ``(T, B, F, C)``) → ``(mel, mel_post)``,
+        each ``(B, F, n_mels)``."""
+        F, C = frames.shape[-2:]
+        mask = make_pad_mask(lengths, F)
+        x = frames + sinusoid(F, C, frames)
         if self.decoder_norm is not None:
             x = self.decoder_norm(x, mask)
-        mel = self.mel_head(self._steps(self.decoder, x, lengths)) * mask[..., None].to(x.dtype)
+        keep = mask[..., None].to(x.dtype)
+        steps = self._steps(self.decoder, x, lengths)
+        if self.config.per_step:  # mel and postnet per step, averaged last
+            mel = self.mel_head.linear(steps) * keep  # (T, B, F, n_mels)
+            post = mel if self.postnet is None else mel + self.postnet.forward_steps(mel, lengths)
+            return mel.mean(0), post.mean(0)
+        mel = self.mel_head(steps) * keep
         if self.postnet is None:
             return mel, mel
         return mel, mel + self.postnet(mel, lengths)
@@ -163,7 +179,6 @@ class SpikeVoice(nn.Module):
         speaker = self._speaker(B, speaker_ids, speaker_embeddings, hs)
         if speaker is not None:
             hs = hs + speaker * tok_mask[..., None].to(hs.dtype)
-        log_d, pitch_pred, energy_pred = self.variance.predict(hs, token_lengths)
 
         zero = mels.new_zeros(())
         soft, fs_loss, bin_loss = None, zero, zero
@@ -185,8 +200,9 @@ class SpikeVoice(nn.Module):
         has_frames = tok_mask & (durations > 0)  # tokens with frames to average over
         pitch_tgt = None if pitch is None else average_by_duration(pitch.to(hs.dtype), durations)
         energy_tgt = None if energy is None else average_by_duration(energy.to(hs.dtype), durations)
-        hs = hs + self.variance.embed(pitch_pred if pitch_tgt is None else pitch_tgt,
-                                      energy_pred if energy_tgt is None else energy_tgt) * tok_mask[..., None]
+        if self.training:
+            self.variance.observe(pitch_tgt, energy_tgt, has_frames)
+        hs, log_d, pitch_pred, energy_pred = self.variance.adapt(hs, token_lengths, pitch_tgt, energy_tgt)
         frames, _ = length_regulate(hs, durations, Fm)
         mel, mel_post = self._decode(frames, mel_lengths)
 
@@ -227,7 +243,7 @@ class SpikeVoice(nn.Module):
         speaker = self._speaker(1, ids, spk_emb, hs)
         if speaker is not None:
             hs = hs + speaker
-        log_d, pitch, energy = self.variance.predict(hs, None)
+        hs, log_d, pitch, energy = self.variance.adapt(hs, None, None, None, pitch_shift)
         if durations is None:
             d = self.variance.durations(log_d[0], speed)
         else:
@@ -235,8 +251,6 @@ class SpikeVoice(nn.Module):
             if d.shape != (L,) or bool((d < 0).any()) or int(d.sum()) < 1:
                 raise ValueError(f"durations: expected ({L},) values >= 0 with a sum >= 1, got {d.tolist()}")
             d = d.round().long()
-        pitch = pitch + pitch_shift
-        hs = hs + self.variance.embed(pitch, energy)
         frames, lengths = length_regulate(hs, d[None])
         mel, mel_post = self._decode(frames, lengths)
         return {"mel": mel_post[0], "mel_before": mel[0], "durations": d, "pitch": pitch[0],

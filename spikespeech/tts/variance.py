@@ -13,22 +13,29 @@ from .conv_stack import ConvStack
 
 
 class VariancePredictor(nn.Module):
-    """Spiking conv stack with a scalar read-out: ``(B, L, C)`` → ``(B, L)`` (0 at padding)."""
+    """Spiking conv stack with a scalar read-out: ``(B, L, C)`` → ``(B, L)`` (0 at padding);
+    per-step input ``(T, B, L, C)`` → per-step predictions ``(T, B, L)``."""
 
     def __init__(self, d_model: int, cfg: PredictorConfig, neuron: NeuronConfig | None,
                  time_steps: int, input_norm: bool, activation: str) -> None:
         super().__init__()
         self.stack = ConvStack([d_model] + [cfg.channels] * cfg.layers, cfg.kernel, cfg.dropout,
                                neuron, time_steps, readout=1, input_norm=input_norm,
-                               activation=activation)
+                               activation=activation, norm=cfg.norm)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        if x.dim() == 4:
+            return self.stack.forward_steps(x, lengths).squeeze(-1)
         return self.stack(x, lengths).squeeze(-1)
 
 
 class VarianceAdaptor(nn.Module):
     """Token-level predictors and pitch/energy embeddings (FastSpeech2 with JETS-style
-    token-averaged pitch/energy). Values are normalised (z-scored) units."""
+    token-averaged pitch/energy). Values are normalised (z-scored) units.
+
+    The encoder output ``hs`` is ``(B, L, C)`` (spike rates) or per step ``(T, B, L, C)``;
+    predictions come back averaged over ``T``, ``(B, L)``.
+    """
 
     def __init__(self, d_model: int, cfg: VarianceConfig, neuron: NeuronConfig | None,
                  time_steps: int, input_norm: bool) -> None:
@@ -46,19 +53,66 @@ class VarianceAdaptor(nn.Module):
         # bins - 1 inner boundaries: bucketize gives 0..bins-1 (derived from cfg, not saved)
         for name, (lo, hi) in (("pitch_edges", cfg.pitch_range), ("energy_edges", cfg.energy_range)):
             self.register_buffer(name, torch.linspace(lo, hi, cfg.bins - 1), persistent=False)
-
-    def predict(self, hs: torch.Tensor, lengths: torch.Tensor | None):
-        """``hs (B, L, C)`` → ``(log_duration, pitch, energy)``, each ``(B, L)``."""
-        if self.config.detach_input:
-            hs = hs.detach()
-        return (self.duration_predictor(hs, lengths), self.pitch_predictor(hs, lengths),
-                self.energy_predictor(hs, lengths))
+        if cfg.bin_range == "data":  # running (min, max) of the training targets, saved
+            for name in ("pitch_bounds", "energy_bounds"):
+                self.register_buffer(name, torch.tensor([math.inf, -math.inf]))
 
     def embed(self, pitch: torch.Tensor, energy: torch.Tensor) -> torch.Tensor:
         """Token pitch and energy ``(B, L)`` → summed bin embeddings ``(B, L, C)``."""
-        p = torch.bucketize(pitch.detach().contiguous(), self.pitch_edges.to(pitch.dtype))
-        e = torch.bucketize(energy.detach().contiguous(), self.energy_edges.to(energy.dtype))
-        return self.pitch_embed(p) + self.energy_embed(e)
+        return self.embed_pitch(pitch) + self.embed_energy(energy)
+
+    def embed_pitch(self, pitch: torch.Tensor) -> torch.Tensor:
+        """Pitch values ``(..., L)`` → bin embeddings ``(..., L, C)``."""
+        return self.pitch_embed(torch.bucketize(pitch.detach().contiguous(), self._edges("pitch", pitch)))
+
+    def embed_energy(self, energy: torch.Tensor) -> torch.Tensor:
+        """Energy values ``(..., L)`` → bin embeddings ``(..., L, C)``."""
+        return self.energy_embed(torch.bucketize(energy.detach().contiguous(), self._edges("energy", energy)))
+
+    def _edges(self, name: str, like: torch.Tensor) -> torch.Tensor:
+        edges = getattr(self, f"{name}_edges")
+        if self.config.bin_range == "data":
+            lo, hi = getattr(self, f"{name}_bounds").tolist()
+            if lo < hi:
+                edges = torch.linspace(lo, hi, self.config.bins - 1, device=edges.device)
+        return edges.to(like.dtype)
+
+    @torch.no_grad()
+    def observe(self, pitch: torch.Tensor | None, energy: torch.Tensor | None, valid: torch.Tensor) -> None:
+        """Widen the data bin ranges (``bin_range: data``) to the training targets ``(B, L)``
+        at ``valid`` tokens; a no-op with ``bin_range: fixed``."""
+        if self.config.bin_range != "data" or not bool(valid.any()):
+            return
+        for name, values in (("pitch", pitch), ("energy", energy)):
+            if values is not None:
+                bounds = getattr(self, f"{name}_bounds")
+                v = values[valid].to(bounds.dtype)
+                bounds[0] = torch.minimum(bounds[0], v.min())
+                bounds[1] = torch.maximum(bounds[1], v.max())
+
+    def adapt(self, hs: torch.Tensor, lengths: torch.Tensor | None, pitch: torch.Tensor | None,
+              energy: torch.Tensor | None, pitch_shift: float = 0.0):
+        """Predict, then add the pitch and energy embeddings to ``hs``.
+
+        ``hs (B, L, C)`` or ``(T, B, L, C)``; ``pitch``/``energy (B, L)`` token targets, or None
+        to embed the predictions (pitch plus ``pitch_shift``). Returns ``(hs + embeddings
+        (same shape; none added at padded tokens), log_duration, pitch, energy)``, the last
+        three ``(B, L)`` predictions averaged over ``T`` (pitch shifted).
+        """
+        keep = 1.0 if lengths is None else _token_keep(lengths, hs)
+        x = hs.detach() if self.config.detach_input else hs
+        log_d = self.duration_predictor(x, lengths)
+        pitch_pred = self.pitch_predictor(x, lengths) + pitch_shift
+        pitch = pitch_pred if pitch is None else pitch
+        if self.config.energy_input == "encoder":
+            energy_pred = self.energy_predictor(x, lengths)
+            hs = hs + self.embed(pitch, energy_pred if energy is None else energy) * keep
+        else:  # the energy predictor reads the pitch-embedded input
+            hs = hs + self.embed_pitch(pitch) * keep
+            x = hs.detach() if self.config.detach_input else hs
+            energy_pred = self.energy_predictor(x, lengths)
+            hs = hs + self.embed_energy(energy_pred if energy is None else energy) * keep
+        return hs, _mean_steps(log_d), _mean_steps(pitch_pred), _mean_steps(energy_pred)
 
     def log_target(self, durations: torch.Tensor) -> torch.Tensor:
         """Duration regression target ``log(d + offset)``."""
@@ -79,12 +133,28 @@ class VarianceAdaptor(nn.Module):
         return frames
 
 
+def _mean_steps(x: torch.Tensor) -> torch.Tensor:
+    """Per-step predictions ``(T, B, L)`` → ``(B, L)``; ``(B, L)`` unchanged."""
+    return x.mean(0) if x.dim() == 3 else x
+
+
+def _token_keep(lengths: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``(B, L, 1)`` 0/1 of valid tokens, for ``like`` ``(…, B, L, C)``."""
+    valid = torch.arange(like.shape[-2], device=like.device)[None, :] < lengths[:, None]
+    return valid[..., None].to(like.dtype)
+
+
 def length_regulate(x: torch.Tensor, durations: torch.Tensor, max_len: int | None = None):
     """Repeat each token ``durations`` times.
 
     ``x (B, L, C)``, ``durations (B, L)`` long (0 at padded tokens) → ``(frames (B, F, C),
     lengths (B,))`` with ``F = max_len`` or the longest total; frames past each length are 0.
+    Per-step ``x (T, B, L, C)`` gives per-step frames ``(T, B, F, C)``.
     """
+    if x.dim() == 4:
+        T, B, L, C = x.shape
+        frames, lengths = length_regulate(x.permute(1, 2, 0, 3).reshape(B, L, T * C), durations, max_len)
+        return frames.view(B, -1, T, C).permute(2, 0, 1, 3), lengths
     if durations.shape != x.shape[:2]:
         raise ValueError(f"durations: shape {tuple(durations.shape)} != tokens {tuple(x.shape[:2])}")
     if bool((durations < 0).any()):
