@@ -81,7 +81,8 @@ class SpikingEncoderLayer(nn.Module):
         self.temporal_attn = None
         if cfg.attention.temporal != "none":
             self.pre_temporal_neuron = build_neuron(cfg.neuron)
-            self.temporal_attn = attention(dataclasses.replace(cfg.attention, type=cfg.attention.temporal))
+            temporal = dataclasses.replace(cfg.attention, type=cfg.attention.temporal)
+            self.temporal_attn = attention(temporal)
             self.temporal_norm = norm()
         self.pre_attn_neuron = build_neuron(cfg.neuron)
         self.attn = attention(cfg.attention)
@@ -125,7 +126,9 @@ class SpikingEncoder(nn.Module):
         self.config = cfg
         self.time_steps = cfg.time_steps
         self.padding = PaddingMask("TBL")  # activations (T, B, L, C)
-        self.time_embed = nn.Parameter(torch.zeros(cfg.time_steps, cfg.d_model)) if cfg.time_embedding else None
+        self.time_embed = None  # (T, C), added to the T copies of the input
+        if cfg.time_embedding:
+            self.time_embed = nn.Parameter(torch.zeros(cfg.time_steps, cfg.d_model))
         self.layers = nn.ModuleList(SpikingEncoderLayer(cfg, i) for i in range(cfg.layers))
         # post_norm blocks end in a LayerNorm: the stream is normalised already
         self.out_norm = MaskedBatchNorm(cfg.d_model) if cfg.block == "membrane" else None
@@ -176,9 +179,9 @@ class SpikingEncoder(nn.Module):
 
 
 def clean_padding(x: torch.Tensor, lengths: torch.Tensor | None):
-    """``x (B, L, C)`` or ``(T, B, L, C)`` → ``(x with padded frames zeroed, mask (B, L) or None)``; ``None`` when nothing is padded,
-    so callers skip all masking work. ``masked_fill``, not a product: NaN/inf padding must
-    not leak into valid frames."""
+    """``x (B, L, C)`` or ``(T, B, L, C)`` → ``(x with padded frames zeroed, mask (B, L) or
+    None)``; ``None`` when nothing is padded, so callers skip all masking work.
+    ``masked_fill``, not a product: NaN/inf padding must not leak into valid frames."""
     if lengths is None:
         return x, None
     mask = make_pad_mask(lengths, x.shape[-2])

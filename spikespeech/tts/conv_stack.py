@@ -49,7 +49,8 @@ class ConvStack(nn.Module):
 
         self.acts = nn.ModuleList(act(i) for i in range(n))
         self.convs = nn.ModuleList(
-            ConvBN(c_in, c_out, kernel, norm=norm) for c_in, c_out in zip(channels[:-1], channels[1:], strict=True)
+            ConvBN(c_in, c_out, kernel, norm=norm)
+            for c_in, c_out in zip(channels[:-1], channels[1:], strict=True)
         )
         self.dropout = nn.Dropout(dropout)
         self.readout = nn.Linear(channels[-1], readout) if readout is not None else None
