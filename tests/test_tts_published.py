@@ -81,12 +81,13 @@ def tiny(cfg: SpikeVoiceConfig, d: int = 32) -> SpikeVoiceConfig:
     """The same modules at test size."""
     stack = {"d_model": d, "ffn_dim": 2 * d}
     var = cfg.variance
+    predictors = {k: dataclasses.replace(getattr(var, k), channels=d)
+                  for k in ("duration", "pitch", "energy")}
     return dataclasses.replace(
         cfg,
         encoder=dataclasses.replace(cfg.encoder, **stack),
         decoder=dataclasses.replace(cfg.decoder, **stack),
-        variance=dataclasses.replace(
-            var, **{k: dataclasses.replace(getattr(var, k), channels=d) for k in ("duration", "pitch", "energy")}),
+        variance=dataclasses.replace(var, **predictors),
         postnet=dataclasses.replace(cfg.postnet, channels=d),
     )
 
@@ -152,14 +153,16 @@ def test_published_model_is_padding_invariant(published):
     assert torch.allclose(both.energy[1, :n], alone.energy[0], atol=1e-5)
 
 
-@pytest.mark.parametrize("token_branch,axis", [("sdsa", "tokens"), ("sdsa", "steps"), ("hd_repssa", "tokens")])
+@pytest.mark.parametrize("token_branch,axis",
+                         [("sdsa", "tokens"), ("sdsa", "steps"), ("hd_repssa", "tokens")])
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_published_block_is_padding_invariant(token_branch, axis, mode):
     """post_norm blocks with the temporal sub-layer and a time embedding: padded frames never
     change valid ones (training BN statistics included); the token branch may carry the HDM."""
     torch.manual_seed(3)
     cfg = EncoderConfig(
-        layers=2, d_model=16, ffn_dim=32, ffn_kernels=(3, 1), dropout=0.0, time_steps=4, output="spikes",
+        layers=2, d_model=16, ffn_dim=32, ffn_kernels=(3, 1), dropout=0.0, time_steps=4,
+        output="spikes",
         block="post_norm", time_embedding=True, neuron=NeuronConfig(type="lif", v_threshold=0.5),
         attention=AttentionConfig(type=token_branch, heads=2, temporal="sdsa_steps", temporal_neuron_axis=axis))
     enc = SpikingEncoder(cfg).double().train(mode == "train")
