@@ -162,9 +162,10 @@ def test_published_block_is_padding_invariant(token_branch, axis, mode):
     torch.manual_seed(3)
     cfg = EncoderConfig(
         layers=2, d_model=16, ffn_dim=32, ffn_kernels=(3, 1), dropout=0.0, time_steps=4,
-        output="spikes",
-        block="post_norm", time_embedding=True, neuron=NeuronConfig(type="lif", v_threshold=0.5),
-        attention=AttentionConfig(type=token_branch, heads=2, temporal="sdsa_steps", temporal_neuron_axis=axis))
+        output="spikes", block="post_norm", time_embedding=True,
+        neuron=NeuronConfig(type="lif", v_threshold=0.5),
+        attention=AttentionConfig(type=token_branch, heads=2, temporal="sdsa_steps",
+                                  temporal_neuron_axis=axis))
     enc = SpikingEncoder(cfg).double().train(mode == "train")
     with torch.no_grad():
         enc.time_embed.normal_()
