@@ -29,8 +29,6 @@ PUBLIC_COMMIT = "10cce8e"  # WKX933/spikevoice_huawei: the SpikeVoice code we re
 # Files being rewritten by other work, with what they still lack; each entry must still be needed
 # (test_known_gaps_are_still_open), so a fixed file drops out of this list.
 KNOWN_GAPS = {
-    "spikespeech/tts/config.py": "cites WKX933/spikevoice_huawei without the commit (issue 16.1 rewrites it)",
-    "spikespeech/conf/tts/spikevoice.yaml": "speaks of the public code without the commit (issue 16.1)",
 }
 
 # --- what makes a sentence a claim ---

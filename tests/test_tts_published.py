@@ -9,7 +9,7 @@ parameter-free stand-ins for SpikingJelly's neurons and surrogates (they hold no
 the package ``transformer_sdsa_ende_res_st`` for the missing ``transformer_sdsa_ende_res_st_draw``
 and placeholder pitch/energy statistics (bin edges are buffers). Its embedding has
 ``len(symbols) + 1 = 361`` rows and 80 mels; run on 2026-12-04 it printed 37,315,907 trainable
-parameters.
+parameters for the public code's model.
 """
 
 from __future__ import annotations
