@@ -37,10 +37,10 @@ class AttentionConfig:
     type: Literal["hd_repssa", "ssa", "sdsa", "sdsa_steps", "stsa"] = "hd_repssa"
     # "sdsa_steps": a second, complete attention sub-layer (own Q/K/V, BN, neurons, output
     # projection) over the T steps runs before this one, as in the SpikeVoice authors' public
-    # STSA (WKX933/spikevoice_huawei at 10cce8e: Layers.py:230-255, temporal then token module).
+    # STSA (WKX933/spikevoice_huawei at 10cce8e: Layers.py:21-48, temporal then token module).
     temporal: Literal["none", "sdsa_steps"] = "none"
     # sdsa_steps only: the axis its neurons integrate along. The public code (10cce8e
-    # SubLayers.py:66-68, Modules.py:165) runs them on token-first tensors, so their membranes
+    # SubLayers.py:63-68, Modules.py:35) runs them on token-first tensors, so their membranes
     # carry over tokens ("tokens"); "steps" integrates along T like every other neuron.
     temporal_neuron_axis: Literal["tokens", "steps"] = "tokens"
     heads: int = 4

@@ -10,7 +10,7 @@ membrane stream. Every weight layer and every product between activations sees s
 * ``sdsa``: Spike-driven Transformer's ``Q ⊙ SN(sum_tokens K ⊙ V)`` (linear in L).
 * ``sdsa_steps``: the same form over the ``T`` steps of each token, ``Q ⊙ SN(sum_t K ⊙ V)``:
   the temporal module of the SpikeVoice authors' public STSA (WKX933/spikevoice_huawei at
-  10cce8e, Modules.py:155-166 with ``mode='t'``). The encoder block runs it as its own
+  10cce8e, Modules.py:25-36 with ``mode='t'``). The encoder block runs it as its own
   sub-layer before the token attention (``attention.temporal``).
 * ``stsa``: our one-module reconstruction of SpikeVoice's STSA from the paper's description
   (the ``spikevoice_sd`` variant; the public code has two modules, see ``sdsa_steps``): a

@@ -33,7 +33,7 @@ class EncoderConfig:
     # (spike-driven, our design). "post_norm": x = LayerNorm(x + Sub(SN(x))) with padded
     # frames zeroed after every sub-layer, and no BN in the attention output projection or
     # the FFN (biased linear/conv layers instead): the SpikeVoice authors' public block
-    # (WKX933/spikevoice_huawei at 10cce8e: SubLayers.py:79-81 and 123-127, Layers.py:238-263).
+    # (WKX933/spikevoice_huawei at 10cce8e: SubLayers.py:79-81 and 118-127, Layers.py:29-54).
     block: Literal["membrane", "post_norm"] = "membrane"
     # Learnable (T, d) vectors added to the T copies of the input, so the steps differ
     # (zero-initialised, as the public SpikeVoice code's time_embed: Models.py:73, 109-112).
