@@ -233,3 +233,33 @@ def test_energy_meter_runs_on_the_published_model(published):
     finally:
         meter.stop()
     assert meter.report() is not None
+
+
+def test_reparameterized_published_model_synthesizes_the_same(published):
+    torch.manual_seed(5)
+    model = SpikeVoice(40, 80, published).train()
+    tokens, tl, mels, ml, pitch, energy, durations = batch(seed=6)
+    with torch.no_grad():
+        for _ in range(2):  # BN statistics
+            model(tokens, tl, mels, ml, pitch, energy, durations)
+    model.eval()
+    before = model.infer(tokens[0], durations=durations[0])["mel"]
+    model.reparameterize()
+    assert model.encoder.layers[0].temporal_attn.qkv is not None  # folded inference form
+    after = model.infer(tokens[0], durations=durations[0])["mel"]
+    assert before.std(0).max() > 1e-3  # the decoder is not silent: frames differ
+    assert torch.allclose(before, after, atol=1e-4)
+
+
+def test_espnet_builds_the_published_variant_from_its_yaml():
+    pytest.importorskip("espnet2")
+    import yaml
+
+    from spikespeech.espnet import ESPnetSpikeVoice
+
+    conf = yaml.safe_load((CONF / "spikevoice_small.yaml").read_text())
+    tts = ESPnetSpikeVoice(40, 80, **conf)
+    assert tts.config == load_tts_config(CONF / "spikevoice_small.yaml") and tts.config.per_step
+    tokens, tl, mels, ml, pitch, energy, _ = batch()
+    loss, stats, _ = tts(tokens, tl, mels, ml, pitch=pitch[..., None], energy=energy[..., None])
+    assert torch.isfinite(loss) and "pitch_mse" in stats
