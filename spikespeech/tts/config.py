@@ -7,8 +7,9 @@ Two variants, chosen by the fields below (no variant switch: every difference is
   10cce8e), module for module; ``spikespeech/tts/README.md`` has the per-module table.
 * ``conf/tts/spikevoice_sd.yaml`` (+ ``small.yaml``): our earlier, fully spike-driven
   design (membrane shortcuts, one-module STSA, spike rates into the adaptor): our
-  reconstruction from the paper's description, made before we knew the public code. The dataclass defaults are this variant,
-  so configs saved before the published variant existed still load unchanged.
+  reconstruction from the paper's description, made before we knew the public code. The
+  dataclass defaults are this variant, so configs saved before the published variant
+  existed still load unchanged.
 
 Every detail we had to choose is a named field, with a comment saying where it comes from.
 
