@@ -133,15 +133,20 @@ def test_forward_backward_shapes(published):
     assert result["mel"].shape == (30, 80) and result["pitch"].shape == (7,)
 
 
+def trained_briefly(cfg: SpikeVoiceConfig, seed: int):
+    """A model whose BN statistics saw two training batches, in eval mode, and the batch."""
+    torch.manual_seed(seed)
+    model = SpikeVoice(40, 80, cfg).train()
+    data = batch(seed=seed + 1)
+    with torch.no_grad():
+        for _ in range(2):
+            model(*data)
+    return model.eval(), data
+
+
 def test_published_model_is_padding_invariant(published):
     """Each utterance alone gives its row of the padded batch (eval, given durations)."""
-    torch.manual_seed(1)
-    model = SpikeVoice(40, 80, published).train()
-    tokens, tl, mels, ml, pitch, energy, durations = batch(seed=2)
-    with torch.no_grad():
-        for _ in range(2):  # BN statistics
-            model(tokens, tl, mels, ml, pitch, energy, durations)
-    model.eval()
+    model, (tokens, tl, mels, ml, pitch, energy, durations) = trained_briefly(published, seed=1)
     with torch.no_grad():
         both = model(tokens, tl, mels, ml, pitch, energy, durations)
         n, f = int(tl[1]), int(ml[1])
@@ -236,13 +241,7 @@ def test_energy_meter_runs_on_the_published_model(published):
 
 
 def test_reparameterized_published_model_synthesizes_the_same(published):
-    torch.manual_seed(5)
-    model = SpikeVoice(40, 80, published).train()
-    tokens, tl, mels, ml, pitch, energy, durations = batch(seed=6)
-    with torch.no_grad():
-        for _ in range(2):  # BN statistics
-            model(tokens, tl, mels, ml, pitch, energy, durations)
-    model.eval()
+    model, (tokens, _, _, _, _, _, durations) = trained_briefly(published, seed=5)
     before = model.infer(tokens[0], durations=durations[0])["mel"]
     model.reparameterize()
     assert model.encoder.layers[0].temporal_attn.qkv is not None  # folded inference form
