@@ -66,7 +66,9 @@ asr_args=                # extra arguments for asr_train (e.g. "--max_epoch 5")
 asr_tag=
 feats_normalize=global_mvn
 inference_config=
-inference_args=
+inference_args=           # extra asr_inference arguments; e.g. "--decoding_mode attention_rescoring"
+                         # (modes: attention [ESPnet's joint search, default], attention_rescoring,
+                         # ctc_prefix_beam, ctc_greedy; or decoding_mode: in the inference config)
 inference_model=valid.acc.ave.pth
 energy_utts=50           # test utterances for the energy report (0: skip)
 pack=true

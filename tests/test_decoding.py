@@ -7,6 +7,7 @@ likelihoods (``ctc_loss``), batched attention rescoring == step-by-step decoder 
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import json
 import math
@@ -15,10 +16,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+import yaml
 
 pytest.importorskip("spikespeech.espnet")
 
 from _helpers import shared_data  # noqa: E402
+from espnet2.tasks.asr import ASRTask  # noqa: E402
 
 from spikespeech.audio.segment import split_at_quiet_points  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
@@ -28,8 +31,11 @@ from spikespeech.espnet.decoding import (  # noqa: E402
     attention_rescoring,
     ctc_greedy_search,
     ctc_prefix_beam_search,
+    decode_nbest,
     encode,
+    lm_log_probs,
 )
+from spikespeech.espnet.packing import PackError, pack_asr_model  # noqa: E402
 from spikespeech.espnet.transcriber import Transcriber  # noqa: E402
 
 
@@ -119,6 +125,97 @@ def _decoder_step_by_step(asr_model, memory: torch.Tensor, tokens: tuple[int, ..
     return total
 
 
+def test_lm_rescoring_scores_equal_espnets_step_by_step_lm_scores(tiny):
+    """The batched LM pass gives each hypothesis the log-prob ESPnet's beam search would add up
+    token by token (``score()``), so n-best LM rescoring ranks as shallow fusion would score."""
+    from espnet2.lm.seq_rnn_lm import SequentialRNNLM
+
+    asr_model = tiny.speech2text.asr_model
+    torch.manual_seed(0)
+    lm = SequentialRNNLM(asr_model.vocab_size, unit=16, nlayers=1).eval()
+    hypotheses = [(2, 3, 3), (4,), (), (2, 4, 3, 2)]
+    with torch.no_grad():
+        batched = lm_log_probs(lm, hypotheses, asr_model.sos, asr_model.eos, torch.device("cpu"))
+        for tokens, score in zip(hypotheses, batched.tolist(), strict=True):
+            ys, state, total = torch.tensor([asr_model.sos]), None, 0.0
+            for token in (*tokens, asr_model.eos):
+                log_probs, state = lm.score(ys, state, None)
+                total += float(log_probs[token])
+                ys = torch.cat([ys, torch.tensor([token])])
+            assert score == pytest.approx(total, abs=1e-4)
+
+
+def test_lm_weight_reranks_the_nbest(tiny):
+    """An LM that prefers one hypothesis moves it to the top once its weight is large enough."""
+    asr_model = tiny.speech2text.asr_model
+    speech = torch.from_numpy(_speech(0.8, seed=5))
+    with torch.no_grad():
+        plain = decode_nbest(asr_model, speech, DecodingOptions("ctc_prefix_beam", beam_size=6))
+    favourite = plain[-1].tokens
+
+    class Biased(torch.nn.Module):  # log-prob 0 for the favourite's tokens, -5 for any other
+        def forward(self, inputs, state):
+            logits = torch.full((*inputs.shape, asr_model.vocab_size), -5.0)
+            for row in range(inputs.size(0)):
+                for step, token in enumerate((*favourite, asr_model.eos)):
+                    if step < inputs.size(1):
+                        logits[row, step, token] = 5.0
+            return logits, state
+
+    with torch.no_grad():
+        options = DecodingOptions("ctc_prefix_beam", beam_size=6, lm_weight=10.0)
+        assert decode_nbest(asr_model, speech, options, lm=Biased())[0].tokens == favourite
+        off = DecodingOptions("ctc_prefix_beam", beam_size=6, lm_weight=0.0)
+        assert decode_nbest(asr_model, speech, off, lm=Biased()) == plain
+
+
+@pytest.mark.slow  # two ESPnet inference processes
+def test_recipe_decode_stage_switches_mode(exp_dir, tmp_path):
+    """``spikespeech.bin.asr_inference --decoding_mode MODE`` (the recipes' --inference_args)
+    writes ESPnet's output files with the hypotheses of that mode."""
+    import subprocess
+    import sys
+
+    from spikespeech.espnet.speech2text import ModeSpeech2Text
+
+    clips = {f"utt{i}": _speech(0.5 + 0.2 * i, seed=10 + i) for i in range(3)}
+    for key, audio in clips.items():
+        sf.write(tmp_path / f"{key}.wav", audio, 16000)
+    (tmp_path / "wav.scp").write_text("".join(f"{k} {tmp_path / k}.wav\n" for k in clips))
+    for mode in ("ctc_prefix_beam", "attention_rescoring"):
+        out = subprocess.run(
+            [sys.executable, "-m", "spikespeech.bin.asr_inference", "--asr_train_config",
+             str(exp_dir / "config.yaml"), "--asr_model_file", str(exp_dir / "model.pth"),
+             "--data_path_and_name_and_type", f"{tmp_path / 'wav.scp'},speech,sound",
+             "--output_dir", str(tmp_path / mode), "--ngpu", "0", "--beam_size", "3",
+             "--ctc_weight", "0.4", "--decoding_mode", mode],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        written = dict(line.partition(" ")[::2] for line in
+                       (tmp_path / mode / "1best_recog/text").read_text().splitlines())
+        speech2text = ModeSpeech2Text(asr_train_config=str(exp_dir / "config.yaml"),
+                                      asr_model_file=str(exp_dir / "model.pth"), beam_size=3,
+                                      ctc_weight=0.4, decoding_mode=mode)
+        expected = {k: speech2text(torch.from_numpy(sf.read(tmp_path / f"{k}.wav", dtype="float32")[0]))[0][0]
+                    for k in clips}  # the 16-bit samples ESPnet's loader reads
+        assert written == expected and any(expected.values())
+
+
+def test_ctc_only_model_refuses_attention_rescoring(exp_dir, tmp_path):
+    config = yaml.safe_load((exp_dir / "config.yaml").read_text())
+    config["model_conf"]["ctc_weight"] = 1.0  # ESPnet builds no attention decoder then
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    args = argparse.Namespace(**config)
+    torch.manual_seed(0)
+    torch.save(ASRTask.build_model(args).state_dict(), tmp_path / "model.pth")
+    packed = pack_asr_model(tmp_path / "config.yaml", tmp_path / "model.pth", tmp_path / "ctc.zip")
+    with pytest.raises(PackError, match="ctc.zip: has no attention decoder; use mode ctc_greedy"):
+        Transcriber(packed, mode="attention_rescoring")
+    with Transcriber(packed, mode="ctc_prefix_beam", beam_size=2) as transcriber:
+        assert isinstance(transcriber.transcribe(_speech(0.6)).text, str)
+
+
 def test_options_reject_unknown_modes():
     with pytest.raises(ValueError, match="decoding mode 'beam' is unknown"):
         DecodingOptions(mode="beam")
@@ -127,7 +224,7 @@ def test_options_reject_unknown_modes():
 
 # ---- the Transcriber -----------------------------------------------------------------------
 def test_attention_mode_is_espnets_joint_beam_search(packed):
-    from spikespeech.bin.asr_inference import Speech2Text
+    from espnet2.bin.asr_inference import Speech2Text  # ESPnet's own, our strict loader patched in
 
     audio = _speech(0.8, seed=3)
     with Transcriber(packed, mode="attention", beam_size=3, ctc_weight=0.4) as transcriber:

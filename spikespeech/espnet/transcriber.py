@@ -15,7 +15,7 @@ from ..audio import load_audio
 from ..audio.segment import speech_segments
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
-from .decoding import DEFAULT_MODE, DecodingOptions, ctc_decode
+from .decoding import DEFAULT_MODE, DecodingOptions
 from .packing import PackError, invalid_pack, open_pack
 
 
@@ -61,16 +61,18 @@ class Transcriber:
     def __init__(self, model: str | Path, device: str = "cpu", beam_size: int = 10,
                  ctc_weight: float = 0.3, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                  mode: str = DEFAULT_MODE) -> None:
-        from ..bin.asr_inference import Speech2Text  # strict loader, our classes registered
+        from .speech2text import ModeSpeech2Text, NoDecoderError  # imports ESPnet: seconds
 
         self.options = DecodingOptions(mode=mode, beam_size=beam_size, ctc_weight=ctc_weight)
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
         self.pack = open_pack(model)
         try:
-            self._load(model, device, beam_size, ctc_weight, Speech2Text)
+            self._load(model, device, beam_size, ctc_weight, ModeSpeech2Text)
         except (PackError, MemoryError, torch.OutOfMemoryError):
             raise
+        except NoDecoderError as exc:
+            raise PackError(f"{model}: {exc}") from None
         except Exception as exc:  # whatever ESPnet raises on a bad config or weights
             raise invalid_pack(model, exc) from None
         self.chunk_seconds = chunk_seconds
@@ -85,11 +87,10 @@ class Transcriber:
         self.speech2text = speech2text_cls(
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
             device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
+            decoding_mode=self.options.mode,
         )
         if self.speech2text.tokenizer is None:
             raise PackError(f"{model}: its config has no token_type; tokens could not become text")
-        if self.options.mode == "attention_rescoring" and self.speech2text.asr_model.decoder is None:
-            raise PackError(f"{model}: has no attention decoder; use mode ctc_greedy or ctc_prefix_beam")
         encoder = self.speech2text.asr_model.encoder
         if hasattr(encoder, "reparameterize"):
             encoder.reparameterize()  # inference form: BN and training branches folded
@@ -107,16 +108,9 @@ class Transcriber:
         return self.options.mode
 
     def _decode(self, samples: np.ndarray) -> str:
-        """Text of one chunk, decoded in :attr:`mode`."""
-        speech = torch.from_numpy(samples)
-        if self.options.mode == "attention":
-            results = self.speech2text(speech)  # ESPnet's joint CTC/attention beam search
-            return results[0][0] if results else ""
-        asr_model = self.speech2text.asr_model
-        tokens = ctc_decode(asr_model, speech.to(self.speech2text.device), self.options)
-        special = {asr_model.blank_id, asr_model.sos, asr_model.eos}
-        words = self.speech2text.converter.ids2tokens([t for t in tokens if t not in special])
-        return self.speech2text.tokenizer.tokens2text(words)
+        """Text of one segment, decoded in :attr:`mode`."""
+        results = self.speech2text(torch.from_numpy(samples))
+        return results[0][0] if results else ""
 
     @property
     def card(self) -> str | None:

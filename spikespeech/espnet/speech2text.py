@@ -1,0 +1,81 @@
+"""ESPnet's ``Speech2Text`` with strict loading and the decoding modes of :mod:`.decoding`.
+
+One class serves the Python API (:class:`~spikespeech.espnet.transcriber.Transcriber`) and the
+recipes' decode stage (``python -m spikespeech.bin.asr_inference --decoding_mode MODE``), so both
+decode the same way. Mode ``attention`` is ESPnet's own joint CTC/attention beam search,
+untouched; the others return ESPnet's result tuples ``(text, tokens, token ids, Hypothesis)``.
+"""
+
+from __future__ import annotations
+
+# isort: off
+# first: registers our classes and imports ESPnet without its import-time downloads
+from . import StrictASRTask
+import espnet2.bin.asr_inference as espnet_inference
+
+# isort: on
+import torch
+from espnet.nets.beam_search import Hypothesis as ESPnetHypothesis
+
+from .decoding import DecodingOptions, decode_nbest
+
+# Speech2Text looks ``ASRTask`` up in its module globals when it builds the model: the strict
+# task loads weights-only with strict key matching (ESPnet's own ignores missing/unexpected keys)
+espnet_inference.ASRTask = StrictASRTask
+
+
+class NoDecoderError(ValueError):
+    """``attention_rescoring`` (or ``attention``) asked of a CTC-only model."""
+
+
+class ModeSpeech2Text(espnet_inference.Speech2Text):
+    """``Speech2Text(..., decoding_mode=MODE)``: every ESPnet argument as usual (``beam_size``,
+    ``ctc_weight``, ``lm_weight``, ``nbest``, LM files), decoded in ``MODE``.
+
+    In the CTC-based modes ``beam_size`` is the prefix beam; the language model (if
+    ``lm_train_config`` is given) rescores the n-best with ``lm_weight``.
+    """
+
+    def __init__(self, *args, decoding_mode: str = "attention", beam_size: int = 20,
+                 ctc_weight: float = 0.5, lm_weight: float = 1.0, **kwargs) -> None:
+        super().__init__(*args, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=lm_weight,
+                         **kwargs)
+        self.options = DecodingOptions(decoding_mode, beam_size, ctc_weight, lm_weight)
+        if decoding_mode == "attention_rescoring" and self.asr_model.decoder is None:
+            raise NoDecoderError("has no attention decoder; use mode ctc_greedy or ctc_prefix_beam")
+        scorers = self.beam_search.full_scorers if self.beam_search is not None else {}
+        self.lm = scorers.get("lm")  # the LM ESPnet built from --lm_train_config, if any
+
+    @torch.no_grad()
+    def __call__(self, speech):
+        if self.options.mode == "attention":
+            return super().__call__(speech)
+        speech = torch.as_tensor(speech).to(self.device, getattr(torch, self.dtype))
+        model = self.asr_model
+        results = []
+        for hypothesis in decode_nbest(model, speech, self.options, lm=self.lm)[: self.nbest]:
+            token_int = [t for t in hypothesis.tokens if t not in (model.blank_id, model.sos, model.eos)]
+            tokens = self.converter.ids2tokens(token_int)
+            text = self.tokenizer.tokens2text(tokens) if self.tokenizer is not None else None
+            yseq = torch.tensor([model.sos, *hypothesis.tokens, model.eos], dtype=torch.long)
+            results.append((text, tokens, token_int, ESPnetHypothesis(yseq=yseq, score=hypothesis.score)))
+        return results
+
+
+def with_decoding_mode(mode: str) -> type[ModeSpeech2Text]:
+    """A :class:`ModeSpeech2Text` whose default ``decoding_mode`` is ``mode``: for ESPnet's
+    ``inference()``, which builds its ``Speech2Text`` itself with ESPnet's arguments only."""
+    DecodingOptions(mode)  # ValueError on an unknown mode, before any model loads
+
+    class Speech2Text(ModeSpeech2Text):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("decoding_mode", mode)
+            super().__init__(*args, **kwargs)
+
+        @staticmethod
+        def from_pretrained(model_tag=None, **kwargs):
+            if model_tag is not None:
+                raise ValueError("--model_tag: spikespeech decodes local models only (no downloads)")
+            return Speech2Text(**kwargs)
+
+    return Speech2Text
