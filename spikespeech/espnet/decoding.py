@@ -12,8 +12,7 @@ log-prob of each n-best hypothesis (with <eos>) times ``lm_weight`` is added to 
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -68,30 +67,28 @@ def ctc_prefix_beam_search(log_probs: torch.Tensor, beam_size: int,
     """CTC prefix beam search over ``log_probs`` (frames, vocab); the n-best, best first, each
     scored by its CTC log-probability (summed over the alignments the beam kept).
 
-    Written here: torchaudio's ``ctc_decoder`` does not import in our build (it needs the
-    flashlight-text package, not installed) and pyctcdecode is not installed either.
+    torchaudio's ``ctc_decoder`` (flashlight-text's lexicon-free beam search, ``log_add``: the
+    prefix probabilities of WeNet's prefix beam search): 10x faster than our Python one was on
+    30 s of the shipped model's output (0.31 vs 3.29 s, same n-best lengths).
     """
-    # prefix -> (log p ending in blank, log p ending in its last token), as in WeNet
-    beam: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -math.inf)}
-    top = min(beam_size, log_probs.size(-1))
-    for frame in log_probs:
-        values, indices = frame.topk(top)  # only the frame's likeliest tokens can extend a prefix
-        extended: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [-math.inf, -math.inf])
-        for p, token in zip(values.tolist(), indices.tolist(), strict=True):
-            for prefix, (p_blank, p_token) in beam.items():
-                if token == blank:
-                    extended[prefix][0] = _logsumexp(extended[prefix][0], p_blank + p, p_token + p)
-                    continue
-                longer = extended[prefix + (token,)]
-                if prefix and prefix[-1] == token:
-                    # a repeat merges into the prefix unless a blank separated the two
-                    extended[prefix][1] = _logsumexp(extended[prefix][1], p_token + p)
-                    longer[1] = _logsumexp(longer[1], p_blank + p)
-                else:
-                    longer[1] = _logsumexp(longer[1], p_blank + p, p_token + p)
-        ranked = sorted(extended.items(), key=lambda item: _logsumexp(*item[1]), reverse=True)
-        beam = {prefix: (scores[0], scores[1]) for prefix, scores in ranked[:beam_size]}
-    return [Hypothesis(prefix, _logsumexp(*scores)) for prefix, scores in beam.items()]
+    frames, vocab = log_probs.shape
+    if frames == 0:
+        return [Hypothesis((), 0.0)]
+    decoder = _beam_decoder(vocab, beam_size, blank)
+    emissions = log_probs.detach().to("cpu", torch.float32).contiguous()[None]
+    results = decoder(emissions, torch.tensor([frames]))[0]
+    # tokens come repeat-collapsed without blanks (the start/end "silence" is the blank here)
+    return [Hypothesis(tuple(int(t) for t in r.tokens), float(r.score)) for r in results]
+
+
+@functools.lru_cache(maxsize=8)
+def _beam_decoder(vocab: int, beam_size: int, blank: int):
+    from torchaudio.models.decoder import ctc_decoder
+
+    names = [str(token) for token in range(vocab)]  # token ids as names: no lexicon, no LM
+    return ctc_decoder(lexicon=None, tokens=names, nbest=beam_size, beam_size=beam_size,
+                       beam_size_token=min(beam_size, vocab), log_add=True,
+                       blank_token=names[blank], sil_token=names[blank])
 
 
 def _teacher_forced(hypotheses: list[tuple[int, ...]], sos: int, eos: int, device: torch.device):
@@ -188,10 +185,3 @@ def ctc_decode(asr_model: torch.nn.Module, speech: torch.Tensor,
                options: DecodingOptions) -> list[int]:
     """Token ids of the best hypothesis for one utterance in a CTC-based mode (not ``attention``)."""
     return list(decode_nbest(asr_model, speech, options)[0].tokens)
-
-
-def _logsumexp(*values: float) -> float:
-    top = max(values)
-    if top == -math.inf:
-        return top
-    return top + math.log(sum(math.exp(v - top) for v in values))
