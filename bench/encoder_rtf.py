@@ -1,4 +1,7 @@
-"""Real-time factor of the `small` IML-Spikeformer vs same-size ESPnet ANN encoders.
+"""Encoder-only real-time factor of the `small` IML-Spikeformer vs same-size ESPnet ANN encoders.
+
+Not the path users run (that is `bench/asr_rtf.py`: the whole `spikespeech transcribe`): this
+isolates the encoder, to compare spiking and ANN encoders of one shape.
 
 All models are complete ESPnet ASR models (frontend, encoder, CTC) built from one config
 shape: d 256, 4 heads, FFN 1024, 6 blocks, conv2d x4 subsampling. Timed per utterance at
@@ -9,7 +12,7 @@ purpose: they are ESPnet's same transformer decoder for every model here, and wi
 weights their run time depends on the (meaningless) hypothesis length. The spiking
 encoder is timed in its inference form (`reparameterize()`: BN and branches folded).
 
-    .venv/bin/python bench/asr_rtf.py [--utterances 20] [--repeats 5] [--json]
+    .venv/bin/python bench/encoder_rtf.py [--utterances 20] [--repeats 5] [--json]
 
 Targets (issue 3): spiking RTF <= 1.2 x the ANN transformer's, and <= 0.1 on this CPU.
 """
