@@ -264,14 +264,19 @@ def test_padding_does_not_change_outputs_on_device(name, kind):
 
 
 # ---- SpikeVoice TTS ---------------------------------------------------------------------------
-def tts_config(backbone: str = "spiking"):
-    """``conf/tts/small.yaml``; ``backbone="ann"`` is its ANN twin (same shapes, spikes off)."""
-    return dc.replace(load_tts_config(CONF / "tts" / "small.yaml"), backbone=backbone)
+def tts_config(backbone: str = "spiking", name: str = "small"):
+    """``conf/tts/<name>.yaml`` (``small``: the spike-driven variant; ``spikevoice_small``: as
+    published); ``backbone="ann"`` is its ANN twin (same shapes, spikes off)."""
+    return dc.replace(load_tts_config(CONF / "tts" / f"{name}.yaml"), backbone=backbone)
 
 
-@pytest.mark.parametrize("backbone", ["spiking", "ann"])
-def test_spikevoice_eval_outputs_match_cpu(backbone):
-    cpu_model = prepared_model(tts_config(backbone), dtype=DT)
+# the spike-driven variant (and its ANN twin), and the variant as published
+VARIANTS = [("small", "spiking"), ("small", "ann"), ("spikevoice_small", "spiking")]
+
+
+@pytest.mark.parametrize(("name", "backbone"), VARIANTS)
+def test_spikevoice_eval_outputs_match_cpu(name, backbone):
+    cpu_model = prepared_model(tts_config(backbone, name), dtype=DT)
     model = copy.deepcopy(cpu_model).to(DEVICE)
     batch = random_batch(dtype=DT)
     tokens = torch.tensor([1, 4, 2, 7, 3, 9])
@@ -291,10 +296,10 @@ def test_spikevoice_eval_outputs_match_cpu(backbone):
     torch.testing.assert_close(out["mel"].cpu(), ref["mel"])
 
 
-@pytest.mark.parametrize("backbone", ["spiking", "ann"])
-def test_spikevoice_training_step_on_device(backbone):
+@pytest.mark.parametrize(("name", "backbone"), VARIANTS)
+def test_spikevoice_training_step_on_device(name, backbone):
     torch.manual_seed(0)
-    model = SpikeVoice(VOCAB, N_MELS, tts_config(backbone)).to(DEVICE).train()
+    model = SpikeVoice(VOCAB, N_MELS, tts_config(backbone, name)).to(DEVICE).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     out = model(**batch_to(random_batch(), DEVICE))
     assert torch.isfinite(out.loss) and all(torch.isfinite(v) for v in out.losses.values())
@@ -307,11 +312,12 @@ def test_spikevoice_training_step_on_device(backbone):
     assert int(model.train_step) == 1
 
 
-def test_spikevoice_training_gradients_match_cpu():
-    """Test-size SpikeVoice (small.yaml's neurons and attention, dropout off): same loss and
+@pytest.mark.parametrize("name", ["small", "spikevoice_small"])
+def test_spikevoice_training_gradients_match_cpu(name):
+    """Test-size SpikeVoice (the config's neurons and attention, dropout off): same loss and
     gradients on both devices, learned aligner included."""
     torch.manual_seed(0)
-    cpu_model = SpikeVoice(VOCAB, N_MELS, shrink(tts_config())).to(DT).train()
+    cpu_model = SpikeVoice(VOCAB, N_MELS, shrink(tts_config(name=name))).to(DT).train()
     randomize_bn_affine(cpu_model)
     model = copy.deepcopy(cpu_model).to(DEVICE)
     batch = random_batch(dtype=DT)
@@ -329,9 +335,9 @@ def test_spikevoice_training_gradients_match_cpu():
             torch.testing.assert_close(p_dev.grad.cpu(), p_cpu.grad, msg=lambda m, n=name: f"{n}: {m}")
 
 
-@pytest.mark.parametrize("backbone", ["spiking", "ann"])
-def test_spikevoice_reparameterize_on_device(backbone):
-    model = prepared_model(tts_config(backbone), dtype=DT).to(DEVICE)
+@pytest.mark.parametrize(("name", "backbone"), VARIANTS)
+def test_spikevoice_reparameterize_on_device(name, backbone):
+    model = prepared_model(tts_config(backbone, name), dtype=DT).to(DEVICE)
     tokens = torch.tensor([1, 4, 2, 7, 3], device=DEVICE)
     before = model.infer(tokens)
     model.reparameterize()
