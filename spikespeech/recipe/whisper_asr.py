@@ -81,6 +81,8 @@ def joined_base_model(cache: Path | None = None) -> Path:
     from ..atomic import remove_stale_temps, temp_prefix
 
     parts = [_package_dir(package) / "data" / name for package, name in BASE_PARTS]
+    if not all(path.is_file() for path in (*parts, *(parts[0].parent / n for n in BASE_SIDE_FILES))):
+        raise WhisperError(MISSING_EXTRA)
     if cache is None:
         from ..espnet.packing import PackError, cache_dir
 
@@ -120,8 +122,6 @@ def joined_base_model(cache: Path | None = None) -> Path:
         except OSError:
             if not _complete(entry):  # not another process that won the race: a real failure
                 raise
-    except FileNotFoundError:
-        raise WhisperError(MISSING_EXTRA) from None
     except OSError as error:
         raise WhisperError(f"{entry}: cannot write the joined Whisper base model ({error})") from None
     finally:
