@@ -299,7 +299,7 @@ def test_cli_with_pocketsphinx(test_set, tmp_path, capsys):
     d, syn = test_set
     out = tmp_path / "score"
     assert _run(d, syn, out, "--text", str(d / "text")) == 1  # pocketsphinx is the default
-    assert "ASR-WER synthesized" in capsys.readouterr().out
+    assert "ASR-WER (pocketsphinx) synthesized" in capsys.readouterr().out
     scores = json.loads((out / "scores.json").read_text())
     exact = scores["utterances"]["kathleen-arctic_a0002"]
     assert exact["text"] == "not at this particular case tom apologized whittemore"
