@@ -10,9 +10,6 @@ import sys
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_MODE, MODES
 from .argtypes import positive_float, positive_int, unit_float
 
-# small models at batch 1 spend more on thread hand-offs than they gain: 15 vs 74 ms per
-# FSDD clip with 1 vs 2 threads on this 2-core machine under load (README 'Decoding speed')
-DEFAULT_THREADS = 1
 HELP = "transcribe audio files with a packed spiking ASR model"
 DESCRIPTION = (
     "Transcribe AUDIO (files in any format soundfile/librosa read, directories searched "
@@ -42,9 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CTC weight in attention_rescoring and in attention mode's joint decoding, "
                    "0..1 (default 0.3)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS,
-                   help="CPU threads for the model (default 1, as WeNet's runtime decodes; "
-                   "more help only long segments on an idle machine: README 'Decoding speed')")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for the model (default: PyTorch's, one per core; 1 is "
+                   "several times faster when other jobs load the cores: README 'Decoding speed')")
     p.add_argument("--energy", action="store_true",
                    help="measure the encoder's firing rate and energy vs its ANN per utterance")
     p.add_argument("--chunk-seconds", type=positive_float, default=DEFAULT_CHUNK_SECONDS,
@@ -67,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from ..espnet.transcriber import Transcriber
     from .main import CLIError
 
-    torch.set_num_threads(args.threads)  # this process only decodes
+    if args.threads:
+        torch.set_num_threads(args.threads)  # this process only decodes
     try:
         transcriber = Transcriber(model, device=args.device, beam_size=args.beam_size,
                                   ctc_weight=args.ctc_weight, chunk_seconds=args.chunk_seconds,
