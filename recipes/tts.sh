@@ -62,7 +62,8 @@ vocoder_config=          # HiFi-GAN config (stage 7); empty: Griffin-Lim
 vocoder_args=
 vocoder_tag=
 vocoder_dir=             # an already trained HiFi-GAN dir to use instead of stage 7's
-score_asr=               # recognizer for the intelligibility WER: pocketsphinx | none
+score_asr=               # recognizers for the intelligibility WER, comma-separated, the first
+                         # headlined: pocketsphinx, whisper (extra: uv sync --extra whisper) | none
                          # (default: pocketsphinx for en, none otherwise)
 energy_utts=10           # test utterances for the energy report (0: skip)
 pack=true
@@ -85,7 +86,10 @@ require_files tts_config inference_config vocoder_config model_card
 [ -z "$vocoder_dir" ] || [ -f "$vocoder_dir/generator.pth" ] || die "--vocoder_dir $vocoder_dir: no generator.pth there"
 case "$language" in en|zh) ;; *) die "--language must be en or zh (got $language)" ;; esac
 score_asr=${score_asr:-$( [ "$language" = en ] && echo pocketsphinx || echo none )}
-case "$score_asr" in pocketsphinx|none) ;; *) die "--score_asr must be pocketsphinx or none (got $score_asr)" ;; esac
+for asr in ${score_asr//,/ }; do
+    case "$asr" in pocketsphinx|whisper|none) ;;
+        *) die "--score_asr: each recognizer must be pocketsphinx, whisper or none (got $asr)" ;; esac
+done
 require_bool redo "$redo"
 require_bool continue_training "$continue_training"
 require_bool use_sid "$use_sid"

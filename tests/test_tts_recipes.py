@@ -114,6 +114,19 @@ def test_run_sh_sets_the_corpus_options(corpus, options):
         assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
 
 
+def test_score_asr_takes_a_list_of_known_recognizers():
+    """--score_asr whisper,pocketsphinx passes the option check; an unknown one is a one-line error."""
+    recipe = REPO / "egs" / "kathleen" / "tts1"
+    ok = subprocess.run(["./run.sh", "--score_asr", "whisper,pocketsphinx", "--stage", "99",
+                         "--stop_stage", "99"], cwd=recipe, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run(["./run.sh", "--score_asr", "whisper,wav2vec", "--stage", "99"], cwd=recipe,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0
+    assert bad.stderr.strip().splitlines()[-1] == (
+        "tts.sh: error: --score_asr: each recognizer must be pocketsphinx, whisper or none (got wav2vec)")
+
+
 @pytest.mark.parametrize("corpus,where", [
     ("csmsc", "download BZNSYP.rar by hand from https://www.data-baker.com/data/index/TNtts/"),
     ("vctk", "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"),
