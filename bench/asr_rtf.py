@@ -60,17 +60,18 @@ def _read(path: str) -> np.ndarray:
 
 
 def _joined(utterances: list, seconds: float) -> tuple[np.ndarray, str]:
-    """Utterances in turn, paused, repeated until ``seconds``; cut there; the words said."""
+    """Utterances in turn, paused, repeated while the next one still fits in ``seconds``;
+    the words said."""
     parts, words, total, i = [], [], 0, 0
-    while total < seconds * RATE:
+    while True:
         utt = utterances[i % len(utterances)]
         clip = _read(utt.audio)
+        if parts and total + len(clip) + len(PAUSE) > seconds * RATE:
+            return np.concatenate(parts), " ".join(words)
         parts += [clip, PAUSE]
         total += len(clip) + len(PAUSE)
-        if total <= seconds * RATE:  # a word cut at the end is not counted
-            words.append(utt.text)
+        words.append(utt.text)
         i += 1
-    return np.concatenate(parts)[: int(seconds * RATE)], " ".join(words)
 
 
 def write_inputs(work: Path, sets: dict[str, list]) -> dict[str, str]:

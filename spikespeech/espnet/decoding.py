@@ -20,7 +20,7 @@ import torch
 from ..decoding_modes import DEFAULT_MODE, MODES
 
 __all__ = ["DEFAULT_MODE", "MODES", "DecodingOptions", "Hypothesis", "attention_rescoring",
-           "ctc_decode", "ctc_greedy_search", "ctc_prefix_beam_search", "decode_nbest",
+           "ctc_greedy_search", "ctc_prefix_beam_search", "decode_nbest",
            "decoder_log_probs", "encode", "lm_log_probs"]
 
 BLANK = 0  # ESPnet's <blank> is token 0
@@ -179,9 +179,3 @@ def decode_nbest(asr_model: torch.nn.Module, speech: torch.Tensor, options: Deco
                              for h, s in zip(hypotheses, scores.tolist(), strict=True)),
                             key=lambda h: h.score, reverse=True)
     return hypotheses
-
-
-def ctc_decode(asr_model: torch.nn.Module, speech: torch.Tensor,
-               options: DecodingOptions) -> list[int]:
-    """Token ids of the best hypothesis for one utterance in a CTC-based mode (not ``attention``)."""
-    return list(decode_nbest(asr_model, speech, options)[0].tokens)

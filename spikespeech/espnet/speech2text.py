@@ -25,7 +25,7 @@ espnet_inference.ASRTask = StrictASRTask
 
 
 class NoDecoderError(ValueError):
-    """``attention_rescoring`` (or ``attention``) asked of a CTC-only model."""
+    """``attention_rescoring`` asked of a CTC-only model."""
 
 
 class ModeSpeech2Text(espnet_inference.Speech2Text):

@@ -63,12 +63,12 @@ class Transcriber:
                  mode: str = DEFAULT_MODE) -> None:
         from .speech2text import ModeSpeech2Text, NoDecoderError  # imports ESPnet: seconds
 
-        self.options = DecodingOptions(mode=mode, beam_size=beam_size, ctc_weight=ctc_weight)
+        options = DecodingOptions(mode, beam_size, ctc_weight)  # ValueError before the model loads
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
         self.pack = open_pack(model)
         try:
-            self._load(model, device, beam_size, ctc_weight, ModeSpeech2Text)
+            self._load(model, device, options, ModeSpeech2Text)
         except (PackError, MemoryError, torch.OutOfMemoryError):
             raise
         except NoDecoderError as exc:
@@ -77,17 +77,16 @@ class Transcriber:
             raise invalid_pack(model, exc) from None
         self.chunk_seconds = chunk_seconds
 
-    def _load(self, model, device, beam_size, ctc_weight, speech2text_cls) -> None:
+    def _load(self, model, device, options: DecodingOptions, speech2text_cls) -> None:
         self.sample_rate = self.pack.sample_rate
         # ESPnet's beam search fails ("selected index k out of range") on a beam wider than the
         # vocabulary, which small character models (digits, yes/no) can have
         vocabulary = (self.pack.root / "tokens.txt").read_text(encoding="utf-8").split()
-        beam_size = max(1, min(beam_size, len(vocabulary)))
-        self.options = DecodingOptions(self.options.mode, beam_size, self.options.ctc_weight)
+        beam_size = max(1, min(options.beam_size, len(vocabulary)))
         self.speech2text = speech2text_cls(
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
-            device=device, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=0.0, nbest=1,
-            decoding_mode=self.options.mode,
+            device=device, beam_size=beam_size, ctc_weight=options.ctc_weight, lm_weight=0.0,
+            nbest=1, decoding_mode=options.mode,
         )
         if self.speech2text.tokenizer is None:
             raise PackError(f"{model}: its config has no token_type; tokens could not become text")
@@ -105,7 +104,7 @@ class Transcriber:
 
     @property
     def mode(self) -> str:
-        return self.options.mode
+        return self.speech2text.options.mode
 
     def _decode(self, samples: np.ndarray) -> str:
         """Text of one segment, decoded in :attr:`mode`."""
