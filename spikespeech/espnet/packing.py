@@ -23,7 +23,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 import zipfile
 import zlib
@@ -35,6 +34,7 @@ import yaml
 
 from .. import __version__
 from ..atomic import remove_stale_temps, temp_prefix
+from ..cache import CACHE_ENV, user_cache_dir
 from .strict import CheckpointError, StrictASRTask, StrictTTSTask
 
 FORMAT_VERSION = 1
@@ -50,7 +50,6 @@ MAX_UNPACKED_BYTES = 1 << 30
 MAX_MEMBERS = 64
 # cache entries kept: the two shipped packs and a few of one's own; ~10 MB each
 KEEP_CACHED_PACKS = 8
-CACHE_ENV = "SPIKESPEECH_CACHE_DIR"
 RESOLVED = "resolved_config.yaml"  # the config with absolute paths, in a cache entry
 # (config key holding a stats_file, its name in the pack): normalisation statistics
 _STATS = {
@@ -270,38 +269,11 @@ def open_pack(path: str | Path, task: str = "asr") -> UnpackedModel:
 
 
 def cache_dir(label: str | Path = "pack") -> Path:
-    """Where opened zip packs are unpacked: ``$SPIKESPEECH_CACHE_DIR/packs``, else
-    ``$XDG_CACHE_HOME/spikespeech/packs`` (``~/.cache/...``); if that cannot be written, a
-    private dir in the temp dir."""
-    candidates = []
-    if os.environ.get(CACHE_ENV):
-        candidates.append(Path(os.environ[CACHE_ENV]) / "packs")
-    else:
-        home_cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-        if os.path.isabs(home_cache):  # "~" stays relative when there is no home
-            candidates.append(Path(home_cache) / "spikespeech" / "packs")
-    for candidate in candidates:
-        if _writable(candidate):
-            return candidate
-    private = Path(tempfile.gettempdir()) / f"spikespeech-{os.getuid()}"
-    if _writable(private) and _ours_alone(private) and _writable(private / "packs") \
-            and _ours_alone(private / "packs"):
-        return private / "packs"
-    raise PackError(f"{label}: cannot unpack: no writable cache directory (set {CACHE_ENV})")
-
-
-def _writable(directory: Path) -> bool:
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return os.access(directory, os.W_OK | os.X_OK)
-
-
-def _ours_alone(directory: Path) -> bool:
-    # the temp dir is shared with other users, who could have made the dir first
-    info = directory.lstat()
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
+    """Where opened zip packs are unpacked: the ``packs`` dir of :func:`spikespeech.cache.user_cache_dir`."""
+    directory = user_cache_dir("packs")
+    if directory is None:
+        raise PackError(f"{label}: cannot unpack: no writable cache directory (set {CACHE_ENV})")
+    return directory
 
 
 def _sha256(path: Path) -> str:

