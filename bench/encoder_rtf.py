@@ -46,7 +46,9 @@ ANN_ENCODERS = {
 def build(encoder: str, encoder_conf: dict, work: Path):
     # isort: off
     # first: registers iml_spikeformer and imports ESPnet without its import-time downloads
-    import spikespeech.espnet  # noqa: F401
+    from spikespeech.espnet import register
+
+    register()
     from espnet2.tasks.asr import ASRTask
 
     # isort: on

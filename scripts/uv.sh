@@ -15,3 +15,7 @@ else
   UV="python3 -m uv"
 fi
 export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"  # use this machine's Python
+# Install packages with their bytecode compiled (uv's default is not to): a machine where Python
+# cannot cache it (PYTHONDONTWRITEBYTECODE, read-only site-packages) otherwise recompiles torch,
+# scipy and ESPnet on every start: 'spikespeech transcribe one.wav' took 11.6 s instead of 3.4 s.
+export UV_COMPILE_BYTECODE="${UV_COMPILE_BYTECODE:-1}"

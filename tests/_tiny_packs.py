@@ -16,8 +16,7 @@ import torch
 import yaml
 
 # isort: off
-import spikespeech.espnet  # noqa: F401  (registers our classes, imports ESPnet offline)
-from espnet2.tasks.asr import ASRTask
+from espnet2.tasks.asr import ASRTask  # imported offline, our classes registered: conftest.py
 from espnet2.tasks.tts import TTSTask
 
 # isort: on

@@ -14,6 +14,20 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+
+def _register_espnet() -> None:
+    """ESPnet imported offline with our classes in its registries, before any test module (or
+    the plugin below) imports it: what the entry points do with ``spikespeech.espnet.register()``."""
+    try:
+        import espnet2  # noqa: F401
+    except ImportError:  # the tests that need ESPnet skip themselves
+        return
+    from spikespeech.espnet import register
+
+    register()
+
+
+_register_espnet()
 # fixtures shared by several modules: the tiny ASR/TTS packs (exp_dir, packed, packed_tiny_model)
 pytest_plugins = ["_tiny_packs"]
 

@@ -18,7 +18,7 @@ import soundfile as sf
 import torch
 import yaml
 
-pytest.importorskip("spikespeech.espnet")
+pytest.importorskip("espnet2")
 
 from _helpers import shared_data  # noqa: E402
 from espnet2.tasks.asr import ASRTask  # noqa: E402

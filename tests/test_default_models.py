@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from _helpers import shared_data
 
-pytest.importorskip("spikespeech.espnet")
+pytest.importorskip("espnet2")
 
 from spikespeech.cli.main import main  # noqa: E402
 from spikespeech.models import DEFAULTS, HERE, default_card, default_model, resolve_model  # noqa: E402

@@ -19,7 +19,7 @@ import soundfile as sf
 from _helpers import shared_data
 from matplotlib.figure import Figure
 
-pytest.importorskip("spikespeech.espnet")
+pytest.importorskip("espnet2")
 pytest.importorskip("gradio")
 
 

@@ -13,8 +13,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 ASR_CONF = ROOT / "spikespeech" / "conf" / "asr"
 
-espnet_adapter = pytest.importorskip("spikespeech.espnet")
-from espnet2.tasks.asr import ASRTask  # noqa: E402
+pytest.importorskip("espnet2")
+from espnet2.tasks.asr import ASRTask  # noqa: E402  (offline, ours registered: conftest.py)
 
 from spikespeech.config import ConfigError  # noqa: E402
 from spikespeech.espnet import IMLSpikeformerEncoder, load_state_dict_strict  # noqa: E402
@@ -35,10 +35,12 @@ def build_asr_model(config: Path, tmp_path: Path, vocab: int = 40):
 
 
 def test_registration_in_a_fresh_process(tmp_path):
-    """After `import spikespeech.espnet` alone, ESPnet knows the encoder and a YAML builds."""
+    """After `spikespeech.espnet.register()` alone, ESPnet knows the encoder and a YAML builds."""
     tokens = _token_list(tmp_path / "tokens.txt", 10)
     code = textwrap.dedent(f"""
         import spikespeech.espnet
+        spikespeech.espnet.register()
+        spikespeech.espnet.register()  # idempotent
         from espnet2.tasks.asr import ASRTask, encoder_choices
         assert "iml_spikeformer" in encoder_choices.choices()
         args = ASRTask.get_parser().parse_args(
@@ -55,11 +57,18 @@ def test_registration_in_a_fresh_process(tmp_path):
 
 def test_import_spikespeech_stays_light():
     code = (
-        "import sys, spikespeech, spikespeech.cli.main; "
+        "import sys, spikespeech, spikespeech.cli.main, spikespeech.espnet; "
         "print('espnet2' in sys.modules, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_pack_format_imports_no_espnet():
+    # reading a pack's metadata must not cost ESPnet's import (seconds)
+    code = "import sys, spikespeech.espnet.packing; print('espnet2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
 
 
 def test_tiny_model_trains_a_step(tmp_path):

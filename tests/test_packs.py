@@ -24,7 +24,7 @@ import soundfile as sf
 import torch
 import yaml
 
-pytest.importorskip("spikespeech.espnet")
+pytest.importorskip("espnet2")
 
 from spikespeech import atomic  # noqa: E402
 from spikespeech.atomic import atomic_write_text  # noqa: E402

@@ -48,7 +48,9 @@ def _kaldi_text(path: Path, lines: list[str]) -> Path:
 def espnet_tokenize():
     """ESPnet's ``tokenize_text.tokenize`` (imported offline through spikespeech.espnet)."""
     # isort: off
-    import spikespeech.espnet  # noqa: F401  (first: makes ESPnet importable offline)
+    from spikespeech.espnet import register
+
+    register()  # first: imports ESPnet offline
     from espnet2.bin.tokenize_text import tokenize
     from espnet2.text.char_tokenizer import CharTokenizer
 

@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-pytest.importorskip("spikespeech.espnet")
+pytest.importorskip("espnet2")
 
 from spikespeech.audio import AudioError, expand_inputs, load_audio  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402

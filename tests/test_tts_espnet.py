@@ -13,8 +13,7 @@ import soundfile as sf
 import torch
 
 # isort: off
-import spikespeech.espnet  # noqa: F401  (registers our classes, imports ESPnet offline)
-from espnet2.tasks.tts import TTSTask, tts_choices
+from espnet2.tasks.tts import TTSTask, tts_choices  # offline, ours registered: conftest.py
 
 # isort: on
 from _helpers import shared_data

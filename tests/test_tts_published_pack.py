@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("spikespeech.espnet")
+pytest.importorskip("espnet2")
 
 from spikespeech.espnet.synthesizer import Synthesizer  # noqa: E402
 from spikespeech.models import default_model  # noqa: E402

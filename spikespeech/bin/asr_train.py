@@ -9,15 +9,15 @@ killed at any moment resumes with ``--resume true``.
 
 from __future__ import annotations
 
-# isort: off
-# first: registers our classes and imports ESPnet without its import-time downloads
-import spikespeech.espnet  # noqa: F401
-from espnet2.bin.asr_train import get_parser, main
-
-# isort: on
+from spikespeech.espnet import register
 from spikespeech.espnet.checkpoints import install_atomic_torch_save
 
-install_atomic_torch_save()  # at import: spawned DDP workers re-import this module
+# at import, since spawned DDP workers re-import this module; first, so that ESPnet is imported
+# without its import-time downloads
+register()
+install_atomic_torch_save()
+
+from espnet2.bin.asr_train import get_parser, main  # noqa: E402
 
 __all__ = ["get_parser", "main"]
 

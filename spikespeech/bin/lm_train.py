@@ -6,14 +6,15 @@ without its import-time downloads (offline machines) and writes checkpoints atom
 
 from __future__ import annotations
 
-# isort: off
-import spikespeech.espnet  # noqa: F401
-from espnet2.bin.lm_train import get_parser, main
-
-# isort: on
+from spikespeech.espnet import register
 from spikespeech.espnet.checkpoints import install_atomic_torch_save
 
+# at import, since spawned DDP workers re-import this module; first, so that ESPnet is imported
+# without its import-time downloads
+register()
 install_atomic_torch_save()
+
+from espnet2.bin.lm_train import get_parser, main  # noqa: E402
 
 __all__ = ["get_parser", "main"]
 

@@ -1,24 +1,31 @@
-"""ESPnet adapters: registering spikespeech models into ESPnet's registries.
+"""ESPnet adapters: our encoder and TTS model as ESPnet classes, strict loading, decoding modes.
 
-Importing this package registers ``iml_spikeformer`` in ``espnet2.tasks.asr.encoder_choices``
-and ``spikevoice`` in ``espnet2.tasks.tts.tts_choices`` (idempotent). ESPnet takes seconds to
-import, so ``import spikespeech`` does not do this; entry points that launch ESPnet training
-import it first, which also covers the worker processes ESPnet spawns for multi-GPU training
-(they re-import the launching module).
+Importing this package imports nothing of ESPnet. :func:`register` (idempotent) adds
+``iml_spikeformer`` to ``espnet2.tasks.asr.encoder_choices`` and ``spikevoice`` to
+``espnet2.tasks.tts.tts_choices``, importing ESPnet's tasks offline (seconds); entry points that
+launch ESPnet training call it at import, which also covers the worker processes ESPnet spawns
+for multi-GPU training (they re-import the launching module). The names below are imported on
+first use.
 """
 
 from __future__ import annotations
 
-from ._offline import import_espnet_asr
+import importlib
 
-import_espnet_asr()  # first, so that no ESPnet import can try to download
+_HOMES = {
+    "ESPnetSpikeVoice": ".tts",
+    "IMLSpikeformerEncoder": ".encoder",
+    "StrictASRTask": ".strict",
+    "StrictTTSTask": ".strict",
+    "load_state_dict_strict": ".weights",
+    "register": ".registry",
+}
 
-from .encoder import IMLSpikeformerEncoder  # noqa: E402
-from .registry import register  # noqa: E402
-from .strict import StrictASRTask, StrictTTSTask, load_state_dict_strict  # noqa: E402
-from .tts import ESPnetSpikeVoice  # noqa: E402
+__all__ = sorted(_HOMES)
 
-register()
 
-__all__ = ["ESPnetSpikeVoice", "IMLSpikeformerEncoder", "StrictASRTask", "StrictTTSTask",
-           "load_state_dict_strict", "register"]
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home, __name__), name)

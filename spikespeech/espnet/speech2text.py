@@ -9,23 +9,19 @@ untouched; the others return ESPnet's result tuples ``(text, tokens, token ids, 
 from __future__ import annotations
 
 # isort: off
-# first: registers our classes and imports ESPnet without its import-time downloads
-from . import StrictASRTask
+# first: imports ESPnet without its import-time downloads
+from .strict import StrictASRTask
 import espnet2.bin.asr_inference as espnet_inference
 
 # isort: on
 import torch
-from espnet.nets.beam_search import Hypothesis as ESPnetHypothesis
 
-from .decoding import DecodingOptions, decode_nbest
+from .decoding import DecodingOptions
+from .light_speech2text import check_decoder, nbest_results
 
 # Speech2Text looks ``ASRTask`` up in its module globals when it builds the model: the strict
 # task loads weights-only with strict key matching (ESPnet's own ignores missing/unexpected keys)
 espnet_inference.ASRTask = StrictASRTask
-
-
-class NoDecoderError(ValueError):
-    """``attention_rescoring`` asked of a CTC-only model."""
 
 
 class ModeSpeech2Text(espnet_inference.Speech2Text):
@@ -41,8 +37,7 @@ class ModeSpeech2Text(espnet_inference.Speech2Text):
         super().__init__(*args, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=lm_weight,
                          **kwargs)
         self.options = DecodingOptions(decoding_mode, beam_size, ctc_weight, lm_weight)
-        if decoding_mode == "attention_rescoring" and self.asr_model.decoder is None:
-            raise NoDecoderError("has no attention decoder; use mode ctc_greedy or ctc_prefix_beam")
+        check_decoder(self.options, self.asr_model)
         scorers = self.beam_search.full_scorers if self.beam_search is not None else {}
         self.lm = scorers.get("lm")  # the LM ESPnet built from --lm_train_config, if any
 
@@ -51,15 +46,8 @@ class ModeSpeech2Text(espnet_inference.Speech2Text):
         if self.options.mode == "attention":
             return super().__call__(speech)
         speech = torch.as_tensor(speech).to(self.device, getattr(torch, self.dtype))
-        model = self.asr_model
-        results = []
-        for hypothesis in decode_nbest(model, speech, self.options, lm=self.lm)[: self.nbest]:
-            token_int = [t for t in hypothesis.tokens if t not in (model.blank_id, model.sos, model.eos)]
-            tokens = self.converter.ids2tokens(token_int)
-            text = self.tokenizer.tokens2text(tokens) if self.tokenizer is not None else None
-            yseq = torch.tensor([model.sos, *hypothesis.tokens, model.eos], dtype=torch.long)
-            results.append((text, tokens, token_int, ESPnetHypothesis(yseq=yseq, score=hypothesis.score)))
-        return results
+        return nbest_results(self.asr_model, self.converter, self.tokenizer, speech, self.options,
+                             self.nbest, self.lm)
 
 
 def with_decoding_mode(mode: str) -> type[ModeSpeech2Text]:

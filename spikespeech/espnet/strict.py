@@ -1,83 +1,17 @@
-"""Strict, weights-only checkpoint loading for ESPnet models.
+"""ESPnet tasks with strict, weights-only checkpoint loading (:mod:`.weights`).
 
-ESPnet's ``build_model_from_file`` loads with ``strict=False`` (and ``weights_only=False``),
-so a checkpoint from another config silently leaves layers at their random init. Ours
-refuses: every missing or unexpected key is an error naming the file.
+Importing this module imports ESPnet's ASR and TTS tasks (offline, seconds); building a model
+registers our classes first (:func:`~spikespeech.espnet.registry.register`).
 """
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from .offline import import_espnet_task
+from .registry import register
+from .weights import load_state_dict_strict
 
-import torch
-from espnet2.tasks.asr import ASRTask
-from espnet2.tasks.tts import TTSTask
-
-# how torch.load(weights_only=True) refuses a pickled class or function
-# ("Unsupported global: GLOBAL x.y", "unsupported GLOBAL x.y whose module x is blocked")
-_UNSUPPORTED_GLOBAL = re.compile(r"unsupported global:?\s+(?:global\s+)?([\w.]+)", re.IGNORECASE)
-
-
-class CheckpointError(ValueError):
-    """A weights file that cannot be loaded into its model. ``reason`` is the problem alone
-    (one line, without the path), for callers that name the file differently (a pack)."""
-
-    def __init__(self, path: str | Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.reason = reason
-
-
-def read_state_dict(path: str | Path, device: str = "cpu") -> dict[str, torch.Tensor]:
-    """The state dict in ``path``, unpickled weights-only; anything else raises CheckpointError."""
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(path, "model file not found") from None
-    except Exception as exc:  # unpickling errors differ across torch versions
-        found = _UNSUPPORTED_GLOBAL.search(str(exc))
-        if found:
-            # PyTorch's message suggests weights_only=False, i.e. running the file's code: never
-            reason = f"holds objects that are not weights ({found[1]}; refused to load them)"
-        else:
-            reason = f"not a loadable weights-only checkpoint ({type(exc).__name__})"
-        raise CheckpointError(path, reason) from None
-    if isinstance(state, dict) and "module" in state and isinstance(state["module"], dict):
-        state = state["module"]  # deepspeed layout
-    if not isinstance(state, dict) or not all(
-            isinstance(key, str) and isinstance(value, torch.Tensor) for key, value in state.items()):
-        raise CheckpointError(path, f"not a state dict (a {type(state).__name__}, not named "
-                                    "tensors)")
-    return state
-
-
-def load_state_dict_strict(model: torch.nn.Module, path: str | Path, device: str = "cpu") -> None:
-    """Load ``path`` (a state dict) into ``model``; any key or shape mismatch raises
-    CheckpointError (a ValueError)."""
-    state = read_state_dict(path, device)
-    expected = model.state_dict()
-    problems = []
-    missing = [key for key in expected if key not in state]
-    unexpected = [key for key in state if key not in expected]
-    # load_state_dict raises a multi-line RuntimeError on shapes; name them in one line instead
-    wrong_shape = [f"{key} {tuple(state[key].shape)} vs {tuple(value.shape)}"
-                   for key, value in expected.items()
-                   if key in state and state[key].shape != value.shape]
-    if missing:
-        problems.append(f"missing keys {_preview(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys {_preview(unexpected)}")
-    if wrong_shape:
-        problems.append(f"wrong shapes {_preview(wrong_shape)}")
-    if problems:
-        raise CheckpointError(path, "checkpoint does not match the model config: "
-                                    + "; ".join(problems))
-    model.load_state_dict(state)
-
-
-def _preview(keys: list[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return f"[{shown}{', …' if len(keys) > limit else ''}] ({len(keys)} in all)"
+ASRTask = import_espnet_task("asr").ASRTask
+TTSTask = import_espnet_task("tts").TTSTask
 
 
 class _StrictLoading:
@@ -85,6 +19,7 @@ class _StrictLoading:
 
     @classmethod
     def build_model_from_file(cls, config_file=None, model_file=None, device="cpu"):
+        register()  # a config may name our encoder or TTS model
         model, args = super().build_model_from_file(config_file, None, device)
         if model_file is not None:
             load_state_dict_strict(model, model_file, "cpu" if device == "mps" else device)

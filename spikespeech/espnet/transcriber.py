@@ -1,5 +1,7 @@
-"""Decode audio with a packed IML-Spikeformer model (ESPnet's Speech2Text, strict loading),
-in one of the decoding modes of :mod:`spikespeech.espnet.decoding`."""
+"""Decode audio with a packed ESPnet ASR model (strict loading) in one of the decoding modes of
+:mod:`spikespeech.espnet.decoding`: the CTC-based modes through
+:class:`~spikespeech.espnet.light_speech2text.LightSpeech2Text` (starts in seconds), mode
+``attention`` through ESPnet's ``Speech2Text``."""
 
 from __future__ import annotations
 
@@ -61,14 +63,19 @@ class Transcriber:
     def __init__(self, model: str | Path, device: str = "cpu", beam_size: int = 10,
                  ctc_weight: float = 0.3, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                  mode: str = DEFAULT_MODE) -> None:
-        from .speech2text import ModeSpeech2Text, NoDecoderError  # imports ESPnet: seconds
+        from .light_speech2text import LightSpeech2Text, NoDecoderError
 
         options = DecodingOptions(mode, beam_size, ctc_weight)  # ValueError before the model loads
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
         self.pack = open_pack(model)
         try:
-            self._load(model, device, options, ModeSpeech2Text)
+            if options.mode == "attention":
+                from .speech2text import ModeSpeech2Text  # imports all of ESPnet's ASR task: seconds
+
+                self._load(model, device, options, ModeSpeech2Text)
+            else:
+                self._load(model, device, options, LightSpeech2Text)
         except (PackError, MemoryError, torch.OutOfMemoryError):
             raise
         except NoDecoderError as exc:
@@ -85,8 +92,8 @@ class Transcriber:
         beam_size = max(1, min(options.beam_size, len(vocabulary)))
         self.speech2text = speech2text_cls(
             asr_train_config=str(self.pack.config), asr_model_file=str(self.pack.model),
-            device=device, beam_size=beam_size, ctc_weight=options.ctc_weight, lm_weight=0.0,
-            nbest=1, decoding_mode=options.mode,
+            device=device, beam_size=beam_size, ctc_weight=options.ctc_weight, nbest=1,
+            decoding_mode=options.mode,
         )
         if self.speech2text.tokenizer is None:
             raise PackError(f"{model}: its config has no token_type; tokens could not become text")

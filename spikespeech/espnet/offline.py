@@ -41,12 +41,14 @@ def no_nltk_downloads():
         nltk.download = original
 
 
-def import_espnet_task(task: str = "asr"):
-    """Import ``espnet2.tasks.<task>`` (once) with downloads blocked; return the module."""
-    name = f"espnet2.tasks.{task}"
+def import_quietly(name: str, block_downloads: bool = False):
+    """Import module ``name`` (once) with its prints kept off stdout (logged at debug level) and,
+    with ``block_downloads``, ``nltk.download`` refused (importing nltk costs seconds: only for
+    the modules that reach g2p_en); return the module."""
     if name not in sys.modules:
         captured = io.StringIO()
-        with no_nltk_downloads(), contextlib.redirect_stdout(captured), warnings.catch_warnings():
+        guard = no_nltk_downloads() if block_downloads else contextlib.nullcontext()
+        with guard, contextlib.redirect_stdout(captured), warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=SyntaxWarning)
             import espnet.nets.pytorch_backend.transformer.attention  # noqa: F401  (prints)
             importlib.import_module(name)
@@ -55,6 +57,6 @@ def import_espnet_task(task: str = "asr"):
     return sys.modules[name]
 
 
-def import_espnet_asr():
-    """Import ``espnet2.tasks.asr`` (once) with downloads blocked; return the module."""
-    return import_espnet_task("asr")
+def import_espnet_task(task: str = "asr"):
+    """Import ``espnet2.tasks.<task>`` (once) with downloads blocked; return the module."""
+    return import_quietly(f"espnet2.tasks.{task}", block_downloads=True)
