@@ -1,4 +1,4 @@
-"""The speaking-rate range of synthesis. ``spikespeech.espnet.synthesizer`` exposes it as the
+"""The speaking-rate range of synthesis. ``spikespeech.inference.synthesizer`` exposes it as the
 API's (``Synthesizer.synthesize`` enforces it, the demo's slider uses it); it lives here, free
 of imports, so that the CLI refuses a bad ``--speed`` at once instead of after the seconds
 that importing ESPnet takes."""

@@ -20,7 +20,7 @@ from espnet2.tasks.asr import ASRTask  # imported offline, our classes registere
 from espnet2.tasks.tts import TTSTask
 
 # isort: on
-from spikespeech.espnet.packing import pack_asr_model, pack_tts_model
+from spikespeech.inference.pack import pack_asr_model, pack_tts_model
 from spikespeech.text import Frontend
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -110,7 +110,7 @@ def _fsdd_clips(count: int) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("mode", ["ctc_greedy", "ctc_prefix_beam", "attention_rescoring"])
 def test_light_speech2text_equals_espnets_on_the_shipped_model(mode):
-    from spikespeech.espnet.packing import open_pack
+    from spikespeech.inference.pack import open_pack
 
     pack = open_pack(default_model("asr"))
     kwargs = {"asr_train_config": str(pack.config), "asr_model_file": str(pack.model),

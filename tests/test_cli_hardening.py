@@ -105,7 +105,7 @@ def test_no_existing_input_fails_before_loading(tmp_path, capsys, monkeypatch):
         def __init__(self, *args, **kwargs):
             raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr("spikespeech.espnet.transcriber.Transcriber", NoLoading)
+    monkeypatch.setattr("spikespeech.inference.transcriber.Transcriber", NoLoading)
     missing = tmp_path / "missing.wav"
     assert main(["transcribe", str(missing)]) == 2  # nothing to transcribe: no model loaded
     err = capsys.readouterr().err.splitlines()
@@ -115,7 +115,7 @@ def test_no_existing_input_fails_before_loading(tmp_path, capsys, monkeypatch):
 def test_speed_range_has_one_home(packed_tiny_model):
     from spikespeech import speaking_rate
     from spikespeech.demo import callbacks
-    from spikespeech.espnet.synthesizer import MAX_SPEED, MIN_SPEED, Synthesizer
+    from spikespeech.inference.synthesizer import MAX_SPEED, MIN_SPEED, Synthesizer
 
     assert (callbacks.MIN_SPEED, callbacks.MAX_SPEED) == (MIN_SPEED, MAX_SPEED) == (
         speaking_rate.MIN_SPEED, speaking_rate.MAX_SPEED)
@@ -269,7 +269,7 @@ def test_synthesize_shows_progress_over_the_sentences_of_a_long_text(packed_tiny
 
 # ---- the Python API (item 16) ----------------------------------------------------------------
 def test_transcriber_takes_a_path_or_mono_float_samples(packed, tmp_path):
-    from spikespeech.espnet.transcriber import Transcriber
+    from spikespeech.inference.transcriber import Transcriber
 
     clip = tmp_path / "clip.wav"
     sf.write(clip, _tone(0.6, 8000), 8000)  # another rate: resampled on loading

@@ -35,8 +35,8 @@ from spikespeech.espnet.decoding import (  # noqa: E402
     encode,
     lm_log_probs,
 )
-from spikespeech.espnet.packing import PackError, pack_asr_model  # noqa: E402
-from spikespeech.espnet.transcriber import Transcriber  # noqa: E402
+from spikespeech.inference.pack import PackError, pack_asr_model  # noqa: E402
+from spikespeech.inference.transcriber import Transcriber  # noqa: E402
 
 
 def _speech(seconds: float, rate: int = 16000, seed: int = 0) -> np.ndarray:

@@ -66,7 +66,7 @@ def test_import_spikespeech_stays_light():
 
 def test_pack_format_imports_no_espnet():
     # reading a pack's metadata must not cost ESPnet's import (seconds)
-    code = "import sys, spikespeech.espnet.packing; print('espnet2' in sys.modules)"
+    code = "import sys, spikespeech.inference.pack; print('espnet2' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
 

@@ -29,8 +29,8 @@ pytest.importorskip("espnet2")
 from spikespeech import atomic  # noqa: E402
 from spikespeech.atomic import atomic_write_text  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
-from spikespeech.espnet import packing  # noqa: E402
-from spikespeech.espnet.packing import PackError, cache_dir, open_pack  # noqa: E402
+from spikespeech.inference import pack as packing  # noqa: E402
+from spikespeech.inference.pack import PackError, cache_dir, open_pack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

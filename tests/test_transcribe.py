@@ -21,7 +21,7 @@ pytest.importorskip("espnet2")
 
 from spikespeech.audio import AudioError, expand_inputs, load_audio  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
-from spikespeech.espnet.packing import PackError, open_pack  # noqa: E402
+from spikespeech.inference.pack import PackError, open_pack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -197,7 +197,7 @@ def test_transcribe_text_format_energy_and_usage_errors(packed, tmp_path, capsys
 
 
 def test_beam_wider_than_the_vocabulary_is_capped(packed):
-    from spikespeech.espnet.transcriber import Transcriber
+    from spikespeech.inference.transcriber import Transcriber
 
     for mode in ("attention", "attention_rescoring"):  # ESPnet's beam search alone fails on this
         with Transcriber(packed, beam_size=10_000, mode=mode) as transcriber:

@@ -21,7 +21,7 @@ from _tiny_packs import FS, tts_args, tts_token_list
 
 from spikespeech.cli.main import main as cli_main
 from spikespeech.espnet import ESPnetSpikeVoice, StrictTTSTask
-from spikespeech.espnet.packing import PackError, open_pack
+from spikespeech.inference.pack import PackError, open_pack
 from spikespeech.text import Frontend
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("espnet2")
 
-from spikespeech.espnet.synthesizer import Synthesizer  # noqa: E402
+from spikespeech.inference.synthesizer import Synthesizer  # noqa: E402
 from spikespeech.models import default_model  # noqa: E402
 
 SENTENCE = "The birch canoe slid on the smooth planks."

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     check_output_path(output, directory=output.suffix != ".zip")  # before seconds of packing
 
-    from ..espnet.packing import pack_asr_model, pack_tts_model
+    from ..inference.pack import pack_asr_model, pack_tts_model
 
     if args.asr_config:
         out = pack_asr_model(args.asr_config, args.model, args.output, card=args.card)

@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..audio import resample
-    from ..espnet.packing import PackError
-    from ..espnet.synthesizer import Synthesizer
+    from ..inference.pack import PackError
+    from ..inference.synthesizer import Synthesizer
 
     try:
         synthesizer = Synthesizer(model, device=args.device, vocoder=args.vocoder)
@@ -161,7 +161,7 @@ def _read_lines(args, CLIError) -> list[tuple[int, str]]:
 def _join(wavs, rate: int):
     import numpy as np
 
-    from ..espnet.synthesizer import SENTENCE_PAUSE_S
+    from ..inference.synthesizer import SENTENCE_PAUSE_S
 
     pause = np.zeros(int(2 * SENTENCE_PAUSE_S * rate), dtype=np.float32)
     pieces = [piece for wav in wavs for piece in (pause, wav)][1:]

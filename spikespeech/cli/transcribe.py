@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from tqdm import tqdm
 
-    from ..espnet.packing import PackError
-    from ..espnet.transcriber import Transcriber
+    from ..inference.pack import PackError
+    from ..inference.transcriber import Transcriber
     from .main import CLIError
 
     if args.threads:

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from ..audio import AudioError, load_audio, resample
 from ..audio.segment import SILENCE_PEAK  # a muted microphone or an all-zero file
 from ..energy import SpikeRecorder
-from ..espnet.synthesizer import MAX_SPEED, MIN_SPEED
+from ..inference.synthesizer import MAX_SPEED, MIN_SPEED
 from . import plots
 from .limits import Limits
 from .models import DemoModels, ModelLoadError, first_line

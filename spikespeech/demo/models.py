@@ -1,7 +1,7 @@
 """The demo's two models, loaded once and shared by every request.
 
-:class:`DemoModels` holds one :class:`~spikespeech.espnet.transcriber.Transcriber` and one
-:class:`~spikespeech.espnet.synthesizer.Synthesizer`, from given packs or the shipped
+:class:`DemoModels` holds one :class:`~spikespeech.inference.transcriber.Transcriber` and one
+:class:`~spikespeech.inference.synthesizer.Synthesizer`, from given packs or the shipped
 defaults, and their model cards. :meth:`DemoModels.switch` replaces one of them with another
 local pack; if that pack does not load, the old model stays. ``lock`` serialises model use
 and switching (the app also queues requests one at a time; the lock keeps direct callers
@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 
 from ..decoding_modes import DEFAULT_MODE
-from ..espnet.synthesizer import Synthesizer
-from ..espnet.transcriber import Transcriber
+from ..inference.synthesizer import Synthesizer
+from ..inference.transcriber import Transcriber
 
 log = logging.getLogger(__name__)
 TASKS = ("asr", "tts")
@@ -55,7 +55,7 @@ class DemoModels:
 
     # ---- loading -------------------------------------------------------------------------
     def _load(self, task: str, path: str | Path | None) -> tuple[Path, bool, Transcriber | Synthesizer]:
-        from ..espnet.packing import PackError
+        from ..inference.pack import PackError
         from ..models import MissingDefaultModel, default_model
 
         is_default = path is None

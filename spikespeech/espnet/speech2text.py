@@ -1,6 +1,6 @@
 """ESPnet's ``Speech2Text`` with strict loading and the decoding modes of :mod:`.decoding`.
 
-One class serves the Python API (:class:`~spikespeech.espnet.transcriber.Transcriber`) and the
+One class serves the Python API (:class:`~spikespeech.inference.transcriber.Transcriber`) and the
 recipes' decode stage (``python -m spikespeech.bin.asr_inference --decoding_mode MODE``), so both
 decode the same way. Mode ``attention`` is ESPnet's own joint CTC/attention beam search,
 untouched; the others return ESPnet's result tuples ``(text, tokens, token ids, Hypothesis)``.

@@ -18,7 +18,7 @@ import torch
 
 from ..energy import EnergyMeter, EnergyReport
 from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
-from .packing import PackError, invalid_pack, open_pack
+from .pack import PackError, invalid_pack, open_pack
 
 SENTENCE_PAUSE_S = 0.2  # silence between the sentences of one text
 
@@ -45,15 +45,20 @@ class Synthesis:
 
 
 class Synthesizer:
-    """Load a packed TTS model once; :meth:`synthesize` one text at a time.
+    """Load a packed TTS model once (``model=None``: the shipped default voice); :meth:`synthesize`
+    one text at a time.
 
     ``vocoder``: ``None`` = the pack's HiFi-GAN if it has one, else Griffin-Lim;
     ``"griffin_lim"`` forces Griffin-Lim; a path loads a HiFi-GAN dir from
     ``spikespeech.bin.vocoder_train``.
     """
 
-    def __init__(self, model: str | Path, device: str = "cpu", vocoder: str | None = None,
+    def __init__(self, model: str | Path | None = None, device: str = "cpu", vocoder: str | None = None,
                  max_sentence_chars: int = 300) -> None:
+        if model is None:
+            from ..models import default_model
+
+            model = default_model("tts")
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
         self.max_sentence_chars = max_sentence_chars
@@ -70,7 +75,7 @@ class Synthesizer:
             raise invalid_pack(model, exc) from None
 
     def _load(self, model, device: str, vocoder: str | None) -> None:
-        from ..bin.tts_inference import Text2Speech  # strict loader, our classes registered
+        from ..espnet.text2speech import Text2Speech  # imports ESPnet: seconds
         from ..text import Frontend
 
         vocoder_file = vocoder_config = None

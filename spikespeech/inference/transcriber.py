@@ -17,8 +17,8 @@ from ..audio import load_audio
 from ..audio.segment import speech_segments
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
-from .decoding import DEFAULT_MODE, DecodingOptions
-from .packing import PackError, invalid_pack, open_pack
+from ..espnet.decoding import DEFAULT_MODE, DecodingOptions
+from .pack import PackError, invalid_pack, open_pack
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ class Transcript:
 
 
 class Transcriber:
-    """Load a packed model once; :meth:`transcribe` one utterance at a time.
+    """Load a packed model once (``model=None``: the shipped default); :meth:`transcribe` one
+    utterance at a time.
 
     Audio longer than ``chunk_seconds`` is cut at pauses, and speech still longer at its quietest
     moments (:func:`~spikespeech.audio.segment.speech_segments`), so memory and time per segment
@@ -60,10 +61,14 @@ class Transcriber:
     ``beam_size`` and ``ctc_weight`` apply as :class:`~spikespeech.espnet.decoding.DecodingOptions` says.
     """
 
-    def __init__(self, model: str | Path, device: str = "cpu", beam_size: int = 10,
+    def __init__(self, model: str | Path | None = None, device: str = "cpu", beam_size: int = 10,
                  ctc_weight: float = 0.3, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                  mode: str = DEFAULT_MODE) -> None:
-        from .light_speech2text import LightSpeech2Text, NoDecoderError
+        if model is None:
+            from ..models import default_model
+
+            model = default_model("asr")
+        from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError
 
         options = DecodingOptions(mode, beam_size, ctc_weight)  # ValueError before the model loads
         if device == "cuda" and not torch.cuda.is_available():
@@ -71,7 +76,7 @@ class Transcriber:
         self.pack = open_pack(model)
         try:
             if options.mode == "attention":
-                from .speech2text import ModeSpeech2Text  # imports all of ESPnet's ASR task: seconds
+                from ..espnet.speech2text import ModeSpeech2Text  # imports all of ESPnet's ASR task: seconds
 
                 self._load(model, device, options, ModeSpeech2Text)
             else:

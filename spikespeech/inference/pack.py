@@ -35,7 +35,7 @@ import yaml
 from .. import __version__
 from ..atomic import remove_stale_temps, temp_prefix
 from ..cache import CACHE_ENV, user_cache_dir
-from .weights import CheckpointError
+from ..espnet.weights import CheckpointError
 
 FORMAT_VERSION = 1
 REQUIRED = ("meta.yaml", "config.yaml", "model.pth", "tokens.txt")
@@ -190,7 +190,7 @@ def _check_loads(stage: Path, resolved: Path, task: str, sources: str, output: P
         reason = str(exc).removeprefix(f"{output}: ")
         raise PackError(f"{sources}: {reason}; {output} not written") from None
     resolved.write_text(_resolved(args, task, stage), encoding="utf-8")
-    from .strict import StrictASRTask, StrictTTSTask  # imports ESPnet: only when writing a pack
+    from ..espnet.strict import StrictASRTask, StrictTTSTask  # imports ESPnet: only when writing a pack
 
     loader = StrictASRTask if task == "asr" else StrictTTSTask
     try:
