@@ -7,8 +7,14 @@ import json
 import math
 import sys
 
-from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_MODE, MODES
-from .argtypes import positive_float, positive_int, unit_float
+from ..decoding_modes import (
+    DEFAULT_CHUNK_SECONDS,
+    DEFAULT_LOOKBACK_SECONDS,
+    DEFAULT_MODE,
+    DEFAULT_STREAM_CHUNK_SECONDS,
+    MODES,
+)
+from .argtypes import non_negative_float, positive_float, positive_int, unit_float
 
 HELP = "transcribe audio files with a packed spiking ASR model"
 DESCRIPTION = (
@@ -48,11 +54,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="audio longer than this is cut at pauses (and speech still longer at its "
                    "quietest moments) into segments of at most this length, decoded one by one; "
                    f"--format json gives each segment's times (default {DEFAULT_CHUNK_SECONDS:g})")
+    p.add_argument("--stream", action="store_true",
+                   help="decode each file as a stream, as if its audio arrived in real time: chunk by "
+                   "chunk with a bounded look-back, a pause ending each segment; --format json adds "
+                   "the latency and the partial results (not with --mode attention)")
+    p.add_argument("--stream-chunk", type=positive_float, default=DEFAULT_STREAM_CHUNK_SECONDS,
+                   metavar="SECONDS", help="with --stream: audio per decoding step "
+                   f"(default {DEFAULT_STREAM_CHUNK_SECONDS:g})")
+    p.add_argument("--lookback", type=non_negative_float, default=DEFAULT_LOOKBACK_SECONDS,
+                   metavar="SECONDS", help="with --stream: past audio each step re-encodes as context "
+                   f"(default {DEFAULT_LOOKBACK_SECONDS:g})")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     from .checks import model_path
+    from .main import CLIError
+
+    if args.stream and args.mode == "attention":
+        raise CLIError("--stream: mode 'attention' needs the whole utterance; use ctc_greedy, "
+                       "ctc_prefix_beam or attention_rescoring")
 
     model = model_path(args.model, "asr")
     inputs, failed = _readable_inputs(args.audio)  # before the model loads, which takes seconds
@@ -62,7 +83,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ..inference.pack import PackError
     from ..inference.transcriber import Transcriber
-    from .main import CLIError
 
     if args.threads:
         torch.set_num_threads(args.threads)  # this process only decodes
@@ -76,7 +96,11 @@ def run(args: argparse.Namespace) -> int:
     with transcriber:
         for item in tqdm(inputs, disable=None if show else True, unit="file", file=sys.stderr):
             try:
-                result = transcriber.transcribe(item.path, energy=args.energy)
+                if args.stream:
+                    result = transcriber.transcribe_stream(item.path, args.stream_chunk, args.lookback,
+                                                           energy=args.energy)
+                else:
+                    result = transcriber.transcribe(item.path, energy=args.energy)
             except ValueError as exc:  # AudioError included
                 message = str(exc)
                 if not message.startswith(str(item.path)):
@@ -123,6 +147,14 @@ def _format(item, result, fmt: str, mode: str) -> str:
         "rtf": round(result.rtf, 4), "chunks": result.chunks, "mode": mode,
         "segments": [{"start": s.start_s, "end": s.end_s, "text": s.text} for s in result.segments],
     }
+    if result.latency is not None:
+        latency = result.latency
+        record["stream"] = {
+            "chunk_s": latency.chunk_s, "lookback_s": latency.lookback_s,
+            "mean_latency_s": round(latency.mean_s, 4), "max_latency_s": round(latency.max_s, 4),
+            "final_latency_s": round(latency.final_s, 4),
+            "partials": [{"time": t, "text": text} for t, text in latency.partials],
+        }
     if result.energy is not None:
         report = result.energy
         ratio = report.ann_to_snn_ratio

@@ -20,7 +20,7 @@ import torch
 from ..decoding_modes import DEFAULT_MODE, MODES
 
 __all__ = ["DEFAULT_MODE", "MODES", "DecodingOptions", "Hypothesis", "attention_rescoring",
-           "ctc_greedy_search", "ctc_prefix_beam_search", "decode_nbest",
+           "beam_decoder", "ctc_greedy_search", "ctc_prefix_beam_search", "decode_nbest",
            "decoder_log_probs", "encode", "lm_log_probs"]
 
 BLANK = 0  # ESPnet's <blank> is token 0
@@ -74,21 +74,25 @@ def ctc_prefix_beam_search(log_probs: torch.Tensor, beam_size: int,
     frames, vocab = log_probs.shape
     if frames == 0:
         return [Hypothesis((), 0.0)]
-    decoder = _beam_decoder(vocab, beam_size, blank)
+    decoder = _cached_beam_decoder(vocab, beam_size, blank)
     emissions = log_probs.detach().to("cpu", torch.float32).contiguous()[None]
     results = decoder(emissions, torch.tensor([frames]))[0]
     # tokens come repeat-collapsed without blanks (the start/end "silence" is the blank here)
     return [Hypothesis(tuple(int(t) for t in r.tokens), float(r.score)) for r in results]
 
 
-@functools.lru_cache(maxsize=8)
-def _beam_decoder(vocab: int, beam_size: int, blank: int):
+def beam_decoder(vocab: int, beam_size: int, blank: int = BLANK):
+    """torchaudio's lexicon-free CTC prefix beam search over token ids ``0..vocab-1``; its
+    ``decode_begin`` / ``decode_step`` / ``decode_end`` decode a stream."""
     from torchaudio.models.decoder import ctc_decoder
 
     names = [str(token) for token in range(vocab)]  # token ids as names: no lexicon, no LM
     return ctc_decoder(lexicon=None, tokens=names, nbest=beam_size, beam_size=beam_size,
                        beam_size_token=min(beam_size, vocab), log_add=True,
                        blank_token=names[blank], sil_token=names[blank])
+
+
+_cached_beam_decoder = functools.lru_cache(maxsize=8)(beam_decoder)  # one per shape, not per call
 
 
 def _teacher_forced(hypotheses: list[tuple[int, ...]], sos: int, eos: int, device: torch.device):

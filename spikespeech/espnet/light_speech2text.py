@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .asr_model import load_asr_model
-from .decoding import DecodingOptions, decode_nbest
+from .decoding import DecodingOptions, Hypothesis, decode_nbest
 from .offline import import_quietly
 
 
@@ -30,16 +30,19 @@ def nbest_results(asr_model: torch.nn.Module, converter, tokenizer, speech: torc
                   options: DecodingOptions, nbest: int = 1, lm: torch.nn.Module | None = None) -> list:
     """ESPnet ``Speech2Text`` results ``(text, tokens, token ids, Hypothesis)``, best first, of
     samples ``speech`` (1-D, on the model's device) decoded in a CTC-based mode."""
+    return [espnet_result(asr_model, converter, tokenizer, hypothesis)
+            for hypothesis in decode_nbest(asr_model, speech, options, lm=lm)[:nbest]]
+
+
+def espnet_result(asr_model: torch.nn.Module, converter, tokenizer, hypothesis: Hypothesis) -> tuple:
+    """``hypothesis`` as an ESPnet ``Speech2Text`` result ``(text, tokens, token ids, Hypothesis)``."""
     hypothesis_class = import_quietly("espnet.nets.beam_search").Hypothesis
-    results = []
-    for hypothesis in decode_nbest(asr_model, speech, options, lm=lm)[:nbest]:
-        specials = (asr_model.blank_id, asr_model.sos, asr_model.eos)
-        token_int = [t for t in hypothesis.tokens if t not in specials]
-        tokens = converter.ids2tokens(token_int)
-        text = tokenizer.tokens2text(tokens) if tokenizer is not None else None
-        yseq = torch.tensor([asr_model.sos, *hypothesis.tokens, asr_model.eos], dtype=torch.long)
-        results.append((text, tokens, token_int, hypothesis_class(yseq=yseq, score=hypothesis.score)))
-    return results
+    specials = (asr_model.blank_id, asr_model.sos, asr_model.eos)
+    token_int = [t for t in hypothesis.tokens if t not in specials]
+    tokens = converter.ids2tokens(token_int)
+    text = tokenizer.tokens2text(tokens) if tokenizer is not None else None
+    yseq = torch.tensor([asr_model.sos, *hypothesis.tokens, asr_model.eos], dtype=torch.long)
+    return text, tokens, token_int, hypothesis_class(yseq=yseq, score=hypothesis.score)
 
 
 def text_tokenizer(token_type: str | None, bpemodel: str | None):

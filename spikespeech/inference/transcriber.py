@@ -15,9 +15,11 @@ import torch
 
 from ..audio import load_audio
 from ..audio.segment import speech_segments
-from ..decoding_modes import DEFAULT_CHUNK_SECONDS
+from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_LOOKBACK_SECONDS, DEFAULT_STREAM_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
-from ..espnet.decoding import DEFAULT_MODE, DecodingOptions
+from ..espnet.decoding import DEFAULT_MODE, DecodingOptions, Hypothesis
+from ..espnet.light_speech2text import espnet_result
+from ..espnet.streaming import CTCStream, samples_per_encoder_frame
 from .pack import PackError, invalid_pack, open_pack
 
 
@@ -30,6 +32,22 @@ class Segment:
     text: str
 
 
+@dataclass(frozen=True)
+class StreamLatency:
+    """How a streamed transcript kept up, with audio arriving in real time ``chunk_s`` at a time
+    (each chunk decoded once it has fully arrived, after the chunk before it): ``mean_s`` /
+    ``max_s``: from a chunk's arrival to its partial result; ``final_s``: from the end of the
+    audio to the final result (rescoring included); ``partials``: ``(audio seconds, text)``
+    each time the partial text changed."""
+
+    chunk_s: float
+    lookback_s: float
+    mean_s: float
+    max_s: float
+    final_s: float
+    partials: list[tuple[float, str]] = field(default_factory=list)
+
+
 @dataclass
 class Transcript:
     """``text``: the segments' texts joined by spaces; ``segments``: where each came from (silence
@@ -40,6 +58,7 @@ class Transcript:
     decode_s: float
     energy: EnergyReport | None = None
     segments: list[Segment] = field(default_factory=list)
+    latency: StreamLatency | None = None  # streamed transcripts only
 
     @property
     def chunks(self) -> int:
@@ -88,6 +107,7 @@ class Transcriber:
         except Exception as exc:  # whatever ESPnet raises on a bad config or weights
             raise invalid_pack(model, exc) from None
         self.chunk_seconds = chunk_seconds
+        self._frame_samples: int | None = None  # measured on first streaming use
 
     def _load(self, model, device, options: DecodingOptions, speech2text_cls) -> None:
         self.sample_rate = self.pack.sample_rate
@@ -141,12 +161,7 @@ class Transcriber:
         """``audio``: a file path (any format :func:`~spikespeech.audio.load_audio` reads,
         resampled to :attr:`sample_rate`), or mono float samples at :attr:`sample_rate`.
         Raises ``ValueError`` (:class:`~spikespeech.audio.AudioError` for files) naming the problem."""
-        samples = _samples(audio, self.sample_rate)
-        if len(samples) < self.min_samples:
-            raise ValueError(
-                f"audio is too short ({len(samples) / self.sample_rate:.3f} s); the model needs "
-                f"at least {self.min_samples / self.sample_rate:.3f} s"
-            )
+        samples = self._checked_samples(audio)
         start = time.perf_counter()
         spans = speech_segments(samples, self.sample_rate, self.chunk_seconds,
                                 min_samples=self.min_samples)
@@ -167,6 +182,72 @@ class Transcriber:
                           decode_s=time.perf_counter() - start,
                           energy=meter.report() if meter is not None else None,
                           segments=segments)
+
+
+    @torch.no_grad()
+    def transcribe_stream(self, audio: str | os.PathLike | np.ndarray,
+                          chunk_seconds: float = DEFAULT_STREAM_CHUNK_SECONDS,
+                          lookback_seconds: float = DEFAULT_LOOKBACK_SECONDS,
+                          energy: bool = False) -> Transcript:
+        """``audio`` (as for :meth:`transcribe`) decoded as a stream: fed ``chunk_seconds`` at a
+        time to a :class:`~spikespeech.espnet.streaming.CTCStream` (encoder windows of the chunk
+        plus ``lookback_seconds``), as audio arriving in real time would be; a pause ends a
+        segment (WeNet's endpoint rule), so memory stays flat. The transcript's
+        :attr:`~Transcript.latency` says how it kept up. Not in mode ``attention``."""
+        samples = self._checked_samples(audio)
+        if self._frame_samples is None:
+            self._frame_samples = samples_per_encoder_frame(self.speech2text.asr_model, self.sample_rate)
+
+        stream = CTCStream(self.speech2text.asr_model, self.speech2text.options, self.sample_rate,
+                           chunk_seconds, lookback_seconds, self.min_samples, self._frame_samples)
+        meter = EnergyMeter(self.encoder) if energy else None
+        if meter is not None:
+            meter.start()
+        rate, total = self.sample_rate, len(samples)
+        busy_until, latencies, partials, decode_s = 0.0, [], [], 0.0
+        try:
+            for begin in range(0, total, stream.chunk):
+                arrived = min(begin + stream.chunk, total) / rate
+                tick = time.perf_counter()
+                tokens = stream.accept(samples[begin:begin + stream.chunk])
+                took = time.perf_counter() - tick
+                decode_s += took
+                busy_until = max(busy_until, arrived) + took
+                latencies.append(busy_until - arrived)
+                done = [self._text(segment.nbest[0]) for segment in stream.segments]
+                text = " ".join(t for t in (*done, self._text(Hypothesis(tokens, 0.0))) if t)
+                if text != (partials[-1][1] if partials else ""):
+                    partials.append((round(arrived, 3), text))
+            tick = time.perf_counter()
+            ended = stream.finish()
+            took = time.perf_counter() - tick
+        finally:
+            if meter is not None:
+                meter.stop()
+        seconds = stream.frame / rate
+        ends = [s.end * seconds for s in ended[:-1]] + [total / rate]  # the last one: the audio's end
+        segments = [Segment(round(s.start * seconds, 3), round(end, 3), self._text(s.nbest[0]))
+                    for s, end in zip(ended, ends, strict=True)]
+        duration = total / rate
+        latency = StreamLatency(stream.chunk / rate, stream.lookback / rate,
+                                float(np.mean(latencies)), float(np.max(latencies)),
+                                max(busy_until, duration) + took - duration, partials)
+        return Transcript(text=" ".join(s.text for s in segments if s.text), duration_s=duration,
+                          decode_s=decode_s + took, energy=meter.report() if meter is not None else None,
+                          segments=segments, latency=latency)
+
+    def _text(self, hypothesis: Hypothesis) -> str:
+        s2t = self.speech2text
+        return (espnet_result(s2t.asr_model, s2t.converter, s2t.tokenizer, hypothesis)[0] or "").strip()
+
+    def _checked_samples(self, audio: str | os.PathLike | np.ndarray) -> np.ndarray:
+        samples = _samples(audio, self.sample_rate)
+        if len(samples) < self.min_samples:
+            raise ValueError(
+                f"audio is too short ({len(samples) / self.sample_rate:.3f} s); the model needs "
+                f"at least {self.min_samples / self.sample_rate:.3f} s"
+            )
+        return samples
 
 
 def _samples(audio: str | os.PathLike | np.ndarray, rate: int) -> np.ndarray:
