@@ -99,8 +99,9 @@ def test_attention_mode_cannot_stream(packed, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["spikespeech transcribe: error: --stream: mode 'attention' needs the whole "
                    "utterance; use ctc_greedy, ctc_prefix_beam or attention_rescoring"]
-    with Transcriber(packed, mode="attention") as transcriber, pytest.raises(ValueError, match="cannot stream"):
-        transcriber.transcribe_stream(np.zeros(16000, dtype=np.float32))
+    with Transcriber(packed, mode="attention") as transcriber:
+        with pytest.raises(ValueError, match="cannot stream"):
+            transcriber.transcribe_stream(np.zeros(16000, dtype=np.float32))
 
 
 def _digits(count: int, pause_s: float) -> tuple[np.ndarray, list[str]]:
