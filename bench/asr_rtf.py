@@ -11,12 +11,14 @@ built from the data beside the checkout (`../shared/data`):
 - accuracy: FSDD's official test split (takes 0-4, 300 clips) and Kathleen's 50 test prompts,
   one file per utterance, WER by jiwer.
 
-    .venv/bin/python bench/asr_rtf.py [--model PACK] [--peer PACK] [--modes m1,m2] [--json OUT]
+    .venv/bin/python bench/asr_rtf.py [--model PACK] [--peer PACK] [--modes m1,m2] [--stream] [--json OUT]
 
 `--peer` decodes a second pack the same way in the same run (e.g. the same-size ESPnet
 transformer of egs/kathleen_fsdd/asr1/conf/train_asr_transformer.yaml once trained).
+`--stream` adds, per model, the default mode decoded with `transcribe --stream` (audio fed as
+if it arrived in real time): latency from the command's JSON beside speed and WER.
 Bars (issue 15): RTF <= 0.1 on fsdd30, kathleen30 and long600 in the default mode; FSDD test
-WER <= 3 %; one FSDD file <= 5 s wall.
+WER <= 3 %; one FSDD file <= 5 s wall (the median of 3 runs).
 """
 
 from __future__ import annotations
@@ -88,10 +90,11 @@ def write_inputs(work: Path, sets: dict[str, list]) -> dict[str, str]:
     return refs
 
 
-def transcribe(model: Path, mode: str, inputs: list[str]) -> tuple[dict[str, dict], float]:
+def transcribe(model: Path, mode: str, inputs: list[str],
+               extra: tuple[str, ...] = ()) -> tuple[dict[str, dict], float]:
     """The command's JSON records by id, and its wall time."""
     command = [sys.executable, "-m", "spikespeech.cli.main", "transcribe", "--model", str(model),
-               "--mode", mode, "--format", "json", "--no-progress", *inputs]
+               "--mode", mode, "--format", "json", "--no-progress", *extra, *inputs]
     start = time.perf_counter()
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - start
@@ -107,19 +110,23 @@ def wer(records: dict[str, dict], refs: dict[str, str], ids: list[str]) -> float
     return jiwer.wer([refs[i] for i in ids], [records[i]["text"] or "<empty>" for i in ids])
 
 
-def measure(model: Path, mode: str, work: Path, sets: dict, refs: dict) -> dict:
+def measure(model: Path, mode: str, work: Path, sets: dict, refs: dict, stream: bool = False) -> dict:
     inputs = [str(work / f) for f in ("fsdd30.wav", "kathleen30.wav", "long600.wav",
                                      "fsdd.scp", "kathleen.scp")]
-    records, _ = transcribe(model, mode, inputs)
-    row = {"mode": mode}
+    extra = ("--stream",) if stream else ()
+    records, _ = transcribe(model, mode, inputs, extra)
+    row = {"mode": mode + (" --stream" if stream else "")}
     for name in ("fsdd30", "kathleen30", "long600"):
         row[f"{name}_rtf"] = records[name]["rtf"]
         row[f"{name}_wer"] = wer(records, refs, [name])
+        if stream:
+            row[f"{name}_latency"] = {k: v for k, v in records[name]["stream"].items() if k != "partials"}
     for name, utts in sets.items():
         ids = [u.utt_id for u in utts]
         row[f"{name}_test_wer"] = wer(records, refs, ids)
         row[f"{name}_test_decode_s_per_file"] = sum(records[i]["decode_s"] for i in ids) / len(ids)
-    _, row["one_file_wall_s"] = transcribe(model, mode, [sets["fsdd"][0].audio])
+    walls = [transcribe(model, mode, [sets["fsdd"][0].audio], extra)[1] for _ in range(3)]
+    row["one_file_wall_s"] = float(np.median(walls))  # start to exit, the median of 3 runs
     return row
 
 
@@ -128,6 +135,8 @@ def main() -> None:
     p.add_argument("--model", type=Path, default=None, help="pack (default: the shipped ASR model)")
     p.add_argument("--peer", type=Path, default=None, help="a second pack decoded the same way")
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated modes (default: all)")
+    p.add_argument("--stream", action="store_true",
+                   help="also decode each model in the default mode with --stream (latency table)")
     p.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
     args = p.parse_args()
     modes = args.modes.split(",")
@@ -143,8 +152,10 @@ def main() -> None:
         work = Path(tmp)
         refs = write_inputs(work, sets)
         for name, model in models.items():
-            for mode in modes:
-                rows.append({"model": name, "pack": str(model), **measure(model, mode, work, sets, refs)})
+            runs = [(mode, False) for mode in modes] + ([(DEFAULT_MODE, True)] if args.stream else [])
+            for mode, stream in runs:
+                rows.append({"model": name, "pack": str(model),
+                             **measure(model, mode, work, sets, refs, stream)})
                 print(json.dumps(rows[-1]), file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
@@ -157,6 +168,17 @@ def main() -> None:
               f"| {r['long600_rtf']:.3f} | {100 * r['long600_wer']:.1f} % | {100 * r['fsdd_test_wer']:.1f} % "
               f"| {100 * r['kathleen_test_wer']:.1f} % | {r['kathleen_test_decode_s_per_file']:.2f} "
               f"| {r['one_file_wall_s']:.1f} |")
+    streamed = [r for r in rows if "long600_latency" in r]
+    if streamed:
+        print("\n| model | streamed input | chunk s | look-back s | mean latency s | max latency s "
+              "| final latency s | WER |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for r in streamed:
+            for name in ("fsdd30", "kathleen30", "long600"):
+                lat = r[f"{name}_latency"]
+                print(f"| {r['model']} | {name} | {lat['chunk_s']:.2f} | {lat['lookback_s']:.1f} "
+                      f"| {lat['mean_latency_s']:.3f} | {lat['max_latency_s']:.3f} "
+                      f"| {lat['final_latency_s']:.3f} | {100 * r[f'{name}_wer']:.1f} % |")
 
 
 if __name__ == "__main__":

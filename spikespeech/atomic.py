@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,9 +23,27 @@ _swept: set[str] = set()  # directories already swept by this process
 
 def file_mode() -> int:
     """The mode ``open()`` gives new files under the current umask (0644 under umask 022)."""
-    mask = os.umask(0o022)  # os.umask can only read the mask by setting it
-    os.umask(mask)
-    return 0o666 & ~mask
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read from /proc where Linux has it: ``os.umask`` can only read the mask
+    by setting it, which would race with other threads creating files (the demo writes from
+    worker threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:  # elsewhere: set and restore, serialised between our own writers
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
 
 
 def temp_prefix(name: str) -> str:

@@ -136,9 +136,16 @@ def test_encoder_rejects_conflicting_heads_and_unknown_options():
         _encoder(neuron={"levles": 4})
 
 
-def test_too_short_input_is_a_clear_error():
-    with pytest.raises(ValueError, match="at least 7"):
-        _encoder()(torch.randn(1, 5, 80), torch.tensor([5]))
+@pytest.mark.parametrize("input_layer, limit", [("conv2d", 7), ("conv2d2", 7), ("conv2d6", 11)])
+def test_too_short_input_raises_espnets_too_short_error(input_layer, limit):
+    # ESPnet's decoding (asr_inference) skips an utterance that raises TooShortUttError, as it
+    # does for its own encoders, instead of failing the decode job
+    from espnet.nets.pytorch_backend.transformer.subsampling import TooShortUttError
+
+    encoder = _encoder(input_layer=input_layer).eval()
+    with pytest.raises(TooShortUttError, match=f"at least {limit}"):
+        encoder(torch.randn(1, limit - 1, 80), torch.tensor([limit - 1]))
+    encoder(torch.randn(1, limit, 80), torch.tensor([limit]))  # the shortest input it takes
 
 
 def test_strict_loading(tmp_path):

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from random import Random
 
-from .kaldi import _atomic_write
+from ..atomic import atomic_write_text
 
 REQUIRED = ("wav.scp", "text", "utt2spk", "spk2utt")
 _CORE = ("wav.scp", "segments", "text", "utt2spk", "spk2utt")
@@ -440,8 +440,8 @@ def _spk2utt(utt2spk: dict[str, str]) -> dict[str, str]:
 def _write_tables(directory: Path, tables: Tables) -> None:
     """Write every table sorted, and spk2utt regenerated from utt2spk, each file atomically."""
     for name, table in tables.items():
-        _atomic_write(directory / name, _render(table))
-    _atomic_write(directory / "spk2utt", _render(_spk2utt(tables["utt2spk"])))
+        atomic_write_text(directory / name, _render(table))
+    atomic_write_text(directory / "spk2utt", _render(_spk2utt(tables["utt2spk"])))
 
 
 def _restrict(tables: Tables, utts: set[str]) -> Tables:

@@ -44,16 +44,16 @@ def write_kaldi_dir(utterances: list[Utterance], directory: str | Path) -> Path:
     }
     directory.mkdir(parents=True, exist_ok=True)
     for name, lines in files.items():
-        _atomic_write(directory / name, "".join(line + "\n" for line in lines))
+        atomic_write_text(directory / name, "".join(line + "\n" for line in lines))
     return directory
 
 
 def read_kaldi_dir(directory: str | Path) -> list[Utterance]:
     """Read ``wav.scp``, ``text`` and ``utt2spk`` back into utterances (sorted by id)."""
     directory = Path(directory)
-    wav = _read_table(directory / "wav.scp")
-    text = _read_table(directory / "text")
-    spk = _read_table(directory / "utt2spk") if (directory / "utt2spk").exists() else {}
+    wav = read_table(directory / "wav.scp")
+    text = read_table(directory / "text")
+    spk = read_table(directory / "utt2spk") if (directory / "utt2spk").exists() else {}
     missing = sorted(set(wav) - set(text))
     if missing:
         raise ValueError(f"{directory}/text: no transcript for {', '.join(missing[:5])}")
@@ -73,7 +73,8 @@ def numbered_lines(path: Path, what: str = "file"):
     return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
-def _read_table(path: Path) -> dict[str, str]:
+def read_table(path: Path) -> dict[str, str]:
+    """A Kaldi ``key value`` table; a duplicate key is an error naming the file and line."""
     table: dict[str, str] = {}
     for number, line in numbered_lines(path):
         key, _, value = line.partition(" ")
@@ -83,5 +84,3 @@ def _read_table(path: Path) -> dict[str, str]:
     return table
 
 
-def _atomic_write(path: Path, content: str) -> None:
-    atomic_write_text(path, content)

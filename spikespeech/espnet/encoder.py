@@ -12,6 +12,8 @@ from espnet.nets.pytorch_backend.transformer.subsampling import (
     Conv2dSubsampling2,
     Conv2dSubsampling6,
     Conv2dSubsampling8,
+    TooShortUttError,
+    check_short_utt,
 )
 from espnet2.asr.encoder.abs_encoder import AbsEncoder
 
@@ -102,11 +104,11 @@ class IMLSpikeformerEncoder(AbsEncoder):
         prev_states: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, None]:
         masks = (~make_pad_mask(ilens, maxlen=xs_pad.size(1)))[:, None, :].to(xs_pad.device)
-        if xs_pad.size(1) < 7 and isinstance(self.embed, Conv2dSubsampling):
-            raise ValueError(
-                f"IMLSpikeformerEncoder: input has {xs_pad.size(1)} frames; conv2d subsampling "
-                "needs at least 7"
-            )
+        short, limit = check_short_utt(self.embed, xs_pad.size(1))
+        if short:  # ESPnet's own error, which its decoding skips with a warning
+            raise TooShortUttError(
+                f"IMLSpikeformerEncoder: input has {xs_pad.size(1)} frames; its subsampling needs "
+                f"at least {limit}", xs_pad.size(1), limit)
         xs, _ = self.embed(xs_pad, masks)
         olens = self.subsampled_lengths(ilens)
         return self.encoder(xs, olens), olens, None

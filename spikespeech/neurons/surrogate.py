@@ -61,11 +61,6 @@ _SURROGATES = {"atan": (_ATan, 2.0), "sigmoid": (_Sigmoid, 4.0), "triangle": (_T
 SURROGATE_NAMES = tuple(_SURROGATES)
 
 
-def default_alpha(name: str) -> float:
-    """SpikingJelly's default slope for surrogate ``name``."""
-    return _surrogate(name)[1]
-
-
 def _surrogate(name: str):
     try:
         return _SURROGATES[name]

@@ -35,9 +35,9 @@ from typing import TextIO, TypeVar
 
 import numpy as np
 
-from spikespeech.atomic import atomic_write, file_mode
+from spikespeech.atomic import atomic_write, atomic_write_text, file_mode
 from spikespeech.audio.io import AudioError, load_audio
-from spikespeech.data.kaldi import _atomic_write, _read_table
+from spikespeech.data.kaldi import read_table
 
 AUDIO_FORMATS = {"wav": "WAV", "flac": "FLAC"}  # --audio_format → soundfile container name
 MAX_SEGMENT_OVERSHOOT_SEC = 0.5  # as Kaldi's extract-segments: longer overshoots are errors
@@ -89,7 +89,7 @@ def write_audio_dir(entries: Sequence[AudioEntry], directory: str | Path, fs: in
     for name in STALE_FILES:
         (directory / name).unlink(missing_ok=True)
     for name, lines in files.items():
-        _atomic_write(directory / name, "".join(line + "\n" for line in lines))
+        atomic_write_text(directory / name, "".join(line + "\n" for line in lines))
         os.chmod(directory / name, file_mode())  # mkstemp makes 0600 files
     return directory
 
@@ -129,15 +129,15 @@ def read_audio_dir(directory: str | Path, need_lengths: bool = False) -> tuple[l
     """
     directory = Path(directory)
     fs = read_fs(directory)
-    wav = _read_table(directory / "wav.scp")
-    text = _read_table(directory / "text")
-    spk = _read_table(directory / "utt2spk") if (directory / "utt2spk").exists() else {}
+    wav = read_table(directory / "wav.scp")
+    text = read_table(directory / "text")
+    spk = read_table(directory / "utt2spk") if (directory / "utt2spk").exists() else {}
     lengths: dict[str, int] = {}
     if need_lengths:
         path = directory / "utt2num_samples"
         if not path.exists():
             raise ValueError(f"{path}: file not found (lengths are needed: run the dump stage first)")
-        lengths = {utt: _parse_count(path, utt, value) for utt, value in _read_table(path).items()}
+        lengths = {utt: _parse_count(path, utt, value) for utt, value in read_table(path).items()}
     entries = [AudioEntry(u, spk.get(u) or u, wav[u], text.get(u, ""), lengths.get(u)) for u in sorted(wav)]
     return entries, fs
 
@@ -370,8 +370,8 @@ def dump_data_dir(src: str | Path, dst: str | Path, fs: int, nj: int = 1, audio_
     data_dir = dst / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(data_dir)
-    texts = _read_table(src / "text")
-    speakers = _read_table(src / "utt2spk") if (src / "utt2spk").exists() else {}
+    texts = read_table(src / "text")
+    speakers = read_table(src / "utt2spk") if (src / "utt2spk").exists() else {}
     jobs, skipped = _plan_jobs(src, texts, data_dir, fs, audio_format)
     results = [r for batch in run_parallel(_dump_job, jobs, nj) for r in batch]
     skipped.update({r.utt_id: r.problem for r in results if r.problem is not None})
@@ -411,7 +411,7 @@ def check_dirs(src: Path, dst: Path) -> None:
 def _plan_jobs(src: Path, texts: dict[str, str], data_dir: Path, fs: int,
                audio_format: str) -> tuple[list[_Job], dict[str, str]]:
     """Group utterances by recording; returns (jobs, utterances skipped before decoding)."""
-    wav = _read_table(src / "wav.scp")
+    wav = read_table(src / "wav.scp")
     segments_path = src / "segments"
     if segments_path.exists():
         by_rec, skipped = _read_segments(segments_path, wav)

@@ -32,8 +32,9 @@ from pathlib import Path
 
 import torch
 
+from ..atomic import atomic_write_text
 from ..audio.io import AudioError, load_audio
-from ..data.kaldi import _atomic_write, _read_table
+from ..data.kaldi import read_table
 
 
 def measure_test_set(asr_config: Path, model_file: Path, data_dir: Path, max_utts: int) -> dict:
@@ -47,7 +48,7 @@ def measure_test_set(asr_config: Path, model_file: Path, data_dir: Path, max_utt
     if hasattr(model.encoder, "reparameterize"):
         model.encoder.reparameterize()
     rate = int((args.frontend_conf or {}).get("fs", 16000))
-    wav = _read_table(data_dir / "wav.scp")
+    wav = read_table(data_dir / "wav.scp")
     if not wav:
         raise ValueError(f"{data_dir}/wav.scp: no utterances")
     utts = sorted(wav)[:max_utts]
@@ -80,12 +81,12 @@ def measure_tts(tts_config: Path, model_file: Path, data_dir: Path, max_utts: in
     model.eval()
     acoustic = model.tts.model
     acoustic.reparameterize()
-    texts = _read_table(data_dir / "text")
+    texts = read_table(data_dir / "text")
     if not texts:
         raise ValueError(f"{data_dir}/text: no utterances")
     utts = sorted(texts)[:max_utts]
     # a multi-speaker model (recipe --use_sid true) needs each utterance's speaker id, as decoding
-    sids = _read_table(data_dir / "utt2sid") if acoustic.config.num_speakers else {}
+    sids = read_table(data_dir / "utt2sid") if acoustic.config.num_speakers else {}
     missing = [utt for utt in utts if sids and utt not in sids]
     if missing:
         raise ValueError(f"{data_dir}/utt2sid: no speaker id for {missing[0]}")
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"energy: error: {exc}", file=sys.stderr)
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(args.out, json.dumps(result, indent=2) + "\n")
+    atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
     rate = "-" if result["firing_rate"] is None else f"{result['firing_rate']:.3f}"
     print(f"energy: {result['utterances']} utterances, {result['energy_uj_per_utt']:.2f} uJ/utt "
           f"vs ANN {result['ann_energy_uj_per_utt']:.2f} ({result['ann_to_snn_ratio']:.2f}x), "

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from ..data.kaldi import _atomic_write
+from ..atomic import atomic_write_text
 
 
 def describe(exp: Path, train_seconds: float | None) -> dict:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"model_info: error: {exc}", file=sys.stderr)
         return 2
-    _atomic_write(args.out, json.dumps(info, indent=2) + "\n")
+    atomic_write_text(args.out, json.dumps(info, indent=2) + "\n")
     print(f"model_info: {info['name']}: {info['encoder']}, {info['parameters'] / 1e6:.2f} M parameters, "
           f"{info['epochs']} epochs")
     return 0

@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.kaldi import _atomic_write
+from ..atomic import atomic_write_text
 
 PROG = "python -m spikespeech.recipe.results"
 # accepted spellings of the optional fields (first present wins)
@@ -258,7 +258,7 @@ def write_results_md(exp_dirs: list[str | Path], out: str | Path, command: str |
     text = render(rows, command)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out, text)
+    atomic_write_text(out, text)
     return text
 
 

@@ -40,7 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.kaldi import _atomic_write, numbered_lines
+from ..atomic import atomic_write_text
+from ..data.kaldi import numbered_lines
 
 TOKEN_TYPES = ("char", "bpe", "word")
 COMPARED = {
@@ -241,8 +242,8 @@ def score_files(ref_path: str | Path, hyp_path: str | Path, out_dir: str | Path,
     scores = {**scores, "ref": str(ref_path), "hyp": str(hyp_path), "token_type": token_type}
     out_dir.mkdir(parents=True, exist_ok=True)
     for level, name in (("word", "result.wrd.txt"), ("char", "result.chr.txt")):
-        _atomic_write(out_dir / name, _report(aligned[level], level))
-    _atomic_write(out_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
+        atomic_write_text(out_dir / name, _report(aligned[level], level))
+    atomic_write_text(out_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
     return scores
 
 

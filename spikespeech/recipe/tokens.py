@@ -42,8 +42,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..atomic import atomic_write_bytes
-from ..data.kaldi import _atomic_write
+from ..atomic import atomic_write_bytes, atomic_write_text
 
 BLANK, OOV, SOS_EOS = "<blank>", "<unk>", "<sos/eos>"
 SPACE = "<space>"
@@ -149,7 +148,7 @@ def train_bpe(transcripts: list[str], out_dir: Path, nbpe: int, bpemode: str = "
     # bpe.vocab as spm_train writes it: piece, tab, score (C++ stream format = %g)
     vocab = "".join(f"{sp.id_to_piece(i)}\t{sp.get_score(i):g}\n" for i in range(sp.get_piece_size()))
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_dir / "bpe.vocab", vocab)
+    atomic_write_text(out_dir / "bpe.vocab", vocab)
     atomic_write_bytes(out_dir / "bpe.model", model.getvalue())
     return out_dir / "bpe.model"
 
@@ -201,7 +200,7 @@ def build_token_list(text: str | Path, out_dir: str | Path, token_type: str, nbp
     else:
         tokens = vocabulary(count_tokens(transcripts, token_type, nlsyms), source=str(text))
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_dir / "tokens.txt", "".join(t + "\n" for t in tokens))
+    atomic_write_text(out_dir / "tokens.txt", "".join(t + "\n" for t in tokens))
     return tokens
 
 

@@ -63,7 +63,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.kaldi import _atomic_write
+from ..atomic import atomic_write_text
 from ..text.numbers import verbalize
 from .whisper_asr import MODELS as WHISPER_MODELS  # importing it needs no extra
 
@@ -602,8 +602,8 @@ def score_to_dir(ref_scp: str | Path, syn_dir: str | Path, out_dir: str | Path,
     scores = score_dir(ref_scp, syn_dir, text, **options)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(out_dir / "result.md", format_result_md(scores))
+    atomic_write_text(out_dir / "scores.json", json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(out_dir / "result.md", format_result_md(scores))
     return scores
 
 

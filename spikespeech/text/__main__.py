@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..atomic import atomic_write_text
 from ..data import kaldi
 from .frontend import LANGUAGES, Frontend
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         listed = ", ".join(repr(c) for c in list(dropped)[:30]) + (", ..." if len(dropped) > 30 else "")
         print(f"{args.input}: dropped characters the {args.language} frontend cannot speak from "
               f"{dropped_in} utterance(s): {listed}", file=sys.stderr)
-    kaldi._atomic_write(args.output, "".join(out))
+    atomic_write_text(args.output, "".join(out))
     return 1 if failed else 0
 
 

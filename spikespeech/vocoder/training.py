@@ -423,18 +423,5 @@ def train(config: VocoderTrainConfig, train_scp: str | Path, output_dir: str | P
     return output_dir
 
 
-def train_seconds_per_step(config: VocoderTrainConfig, steps: int = 3) -> float:
-    """Seconds per training step on random data (for sizing configs; not used in training)."""
-    trainer = _Trainer(config, torch.device("cpu"))
-    hop, frames = config.mel.hop_length, config.train.segment_frames
-    mel = torch.randn(config.train.batch_size, config.mel.n_mels, frames) - 3
-    wav = 0.1 * torch.randn(config.train.batch_size, 1, frames * hop)
-    trainer.train_step(mel, wav)
-    start = time.perf_counter()
-    for _ in range(steps):
-        trainer.train_step(mel, wav)
-    return (time.perf_counter() - start) / steps
-
-
 __all__ = ["TrainOptions", "TrainingDiverged", "Utterance", "VocoderTrainConfig", "export_vocoder",
            "load_utterances", "read_wav_scp", "sample_batch", "train"]
