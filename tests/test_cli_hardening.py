@@ -290,3 +290,15 @@ def test_transcriber_takes_a_path_or_mono_float_samples(packed, tmp_path):
             with pytest.raises(ValueError) as exc:
                 transcriber.transcribe(audio)
             assert problem in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_cli_warning_handling_does_not_outlive_the_command(tmp_path):
+    # main() shows warnings as one line while it runs; afterwards the caller's own apply again
+    import warnings
+
+    from spikespeech.cli.main import main
+
+    before = warnings.showwarning
+    filters = list(warnings.filters)
+    assert main(["transcribe", str(tmp_path / "missing.wav")]) != 0
+    assert warnings.showwarning is before and warnings.filters == filters

@@ -16,6 +16,7 @@ import sys
 from espnet.utils.cli_utils import get_commandline_args
 
 from spikespeech.decoding_modes import MODES
+from spikespeech.espnet.scoped import swapped
 from spikespeech.espnet.speech2text import ModeSpeech2Text, espnet_inference, with_decoding_mode
 
 Speech2Text = ModeSpeech2Text
@@ -36,8 +37,8 @@ def main(cmd=None) -> None:
     kwargs.pop("config", None)
     mode = kwargs.pop("decoding_mode")
     # ESPnet's inference() builds the module-global Speech2Text with its own arguments only
-    espnet_inference.Speech2Text = with_decoding_mode(mode)
-    espnet_inference.inference(**kwargs)
+    with swapped(espnet_inference, "Speech2Text", with_decoding_mode(mode)):
+        espnet_inference.inference(**kwargs)
 
 
 __all__ = ["Speech2Text", "get_parser", "main"]

@@ -8,11 +8,17 @@ trained by ``spikespeech.bin.vocoder_train`` (its output dir or ``generator.pth`
 
 from __future__ import annotations
 
+from spikespeech.espnet.scoped import swapped
 from spikespeech.espnet.text2speech import Text2Speech, espnet_inference
 
-espnet_inference.Text2Speech = Text2Speech  # the script's ``inference()`` builds this name
 get_parser = espnet_inference.get_parser
-main = espnet_inference.main
+
+
+def main(cmd=None) -> None:
+    # ESPnet's main() -> inference() builds the module-global Text2Speech
+    with swapped(espnet_inference, "Text2Speech", Text2Speech):
+        espnet_inference.main(cmd)
+
 
 __all__ = ["Text2Speech", "get_parser", "main"]
 

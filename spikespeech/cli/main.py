@@ -41,12 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    # ESPnet's own deprecation notices are not actionable for our users
-    warnings.filterwarnings("ignore", category=FutureWarning, module="espnet")
-    warnings.showwarning = partial(_show_warning, args.command)
     if args.command is None:
         parser.print_help()
         return 2
+    # warnings as one line for this command only: catch_warnings restores the filters and
+    # showwarning on return, so an in-process caller (tests, notebooks) keeps its own
+    with warnings.catch_warnings():
+        # ESPnet's own deprecation notices are not actionable for our users
+        warnings.filterwarnings("ignore", category=FutureWarning, module="espnet")
+        warnings.showwarning = partial(_show_warning, args.command)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         with sigterm_as_interrupt():  # so that cleanups run on SIGTERM as on Ctrl-C
             return int(args.run(args) or 0)

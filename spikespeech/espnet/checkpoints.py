@@ -5,7 +5,9 @@ straight to the final path: a process killed during the write (``kill -9``, OOM 
 node loss) leaves a truncated ``checkpoint.pth``, and ``--resume true`` then fails on it.
 :func:`install_atomic_torch_save` makes ``torch.save`` to a file path write a temporary
 file beside it and ``os.replace`` it into place, so a path always holds either the
-previous complete file or the new one. Installed by our training entry points only.
+previous complete file or the new one. Installed by our training entry points only: ESPnet's
+trainer offers no hook for how it writes (``espnet2/train/trainer.py`` calls ``torch.save``
+itself), so no narrower mechanism exists, and those processes exist to run that trainer.
 """
 
 from __future__ import annotations

@@ -18,10 +18,7 @@ import torch
 
 from .decoding import DecodingOptions
 from .light_speech2text import check_decoder, nbest_results
-
-# Speech2Text looks ``ASRTask`` up in its module globals when it builds the model: the strict
-# task loads weights-only with strict key matching (ESPnet's own ignores missing/unexpected keys)
-espnet_inference.ASRTask = StrictASRTask
+from .scoped import swapped
 
 
 class ModeSpeech2Text(espnet_inference.Speech2Text):
@@ -34,8 +31,11 @@ class ModeSpeech2Text(espnet_inference.Speech2Text):
 
     def __init__(self, *args, decoding_mode: str = "attention", beam_size: int = 20,
                  ctc_weight: float = 0.5, lm_weight: float = 1.0, **kwargs) -> None:
-        super().__init__(*args, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=lm_weight,
-                         **kwargs)
+        # Speech2Text looks ``ASRTask`` up in its module globals to build the model: the strict
+        # task loads weights-only with strict key matching (ESPnet's ignores missing/unexpected keys)
+        with swapped(espnet_inference, "ASRTask", StrictASRTask):
+            super().__init__(*args, beam_size=beam_size, ctc_weight=ctc_weight, lm_weight=lm_weight,
+                             **kwargs)
         self.options = DecodingOptions(decoding_mode, beam_size, ctc_weight, lm_weight)
         check_decoder(self.options, self.asr_model)
         scorers = self.beam_search.full_scorers if self.beam_search is not None else {}

@@ -14,14 +14,14 @@ from .strict import StrictTTSTask
 import espnet2.bin.tts_inference as espnet_inference
 
 # isort: on
+from .scoped import swapped
 from .tts import ESPnetSpikeVoice
-
-# Text2Speech looks ``TTSTask`` up in its module globals when it builds model and vocoder.
-espnet_inference.TTSTask = StrictTTSTask
 
 
 class Text2Speech(espnet_inference.Text2Speech):
     def __init__(self, *args, speed_control_alpha: float = 1.0, **kwargs) -> None:
-        super().__init__(*args, speed_control_alpha=speed_control_alpha, **kwargs)
+        # ESPnet's Text2Speech looks ``TTSTask`` up in its module globals to build model and vocoder
+        with swapped(espnet_inference, "TTSTask", StrictTTSTask):
+            super().__init__(*args, speed_control_alpha=speed_control_alpha, **kwargs)
         if isinstance(self.tts, ESPnetSpikeVoice):
             self.decode_conf.update(alpha=speed_control_alpha)
