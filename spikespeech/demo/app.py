@@ -16,7 +16,6 @@ is not built is the only one no client can call.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 
@@ -24,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 
 import gradio as gr
 
+from ..shutdown import sigterm_as_interrupt
 from . import callbacks, memory
 from .callbacks import DemoState
 
@@ -232,27 +232,16 @@ def serve(state: DemoState, host: str = "127.0.0.1", port: int = 7860, share: bo
         print(f"spikespeech demo: running on {local_url} (Ctrl-C to stop)", flush=True)
         if share_url:
             print(f"spikespeech demo: public share link {share_url}", flush=True)
-        _stop_on_sigterm()
         try:
-            while True:
-                time.sleep(0.5)
+            with sigterm_as_interrupt():  # SIGTERM stops the server as Ctrl-C does: cleanups run
+                while True:
+                    time.sleep(0.5)
         except KeyboardInterrupt:
             print("spikespeech demo: stopping", file=sys.stderr, flush=True)
         return 0
     finally:
         demo.close()
         state.close()
-
-
-def _stop_on_sigterm() -> None:
-    # SIGTERM would end the process without running cleanups; turn it into Ctrl-C
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

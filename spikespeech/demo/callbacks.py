@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 from ..audio import AudioError, load_audio, resample
 from ..audio.segment import SILENCE_PEAK  # a muted microphone or an all-zero file
 from ..energy import SpikeRecorder
+from ..errors import first_line
 from ..inference.synthesizer import MAX_SPEED, MIN_SPEED
 from . import plots
 from .limits import Limits
-from .models import DemoModels, ModelLoadError, first_line
+from .models import DemoModels, ModelLoadError
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -341,5 +342,5 @@ def _unexpected(what: str, exc: Exception) -> dict:
     """``info``/``error`` fields for a failure that is not the user's: one line for them,
     the traceback for the server log."""
     log.error("%s failed", what, exc_info=exc)
-    message = f"{what} failed ({type(exc).__name__}: {first_line(exc)})"
+    message = f"{what} failed ({type(exc).__name__}: {first_line(exc, 'no details')})"
     return {"info": _error_md(message), "error": message}

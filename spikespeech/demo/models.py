@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from ..decoding_modes import DEFAULT_MODE
+from ..errors import first_line
 from ..inference.synthesizer import Synthesizer
 from ..inference.transcriber import Transcriber
 
@@ -75,7 +76,7 @@ class DemoModels:
         except Exception as exc:  # ESPnet/torch errors of a broken pack: one line, log the rest
             log.warning("could not load %s model %s", task, path, exc_info=True)
             raise ModelLoadError(f"{path}: could not load this {task.upper()} model "
-                                 f"({type(exc).__name__}: {first_line(exc)})", task) from None
+                                 f"({type(exc).__name__}: {first_line(exc, 'no details')})", task) from None
         return path, is_default, model
 
     def _install(self, task: str, path: Path, is_default: bool, model) -> None:
@@ -155,9 +156,3 @@ def card_scope(card: str | None) -> str | None:
     paragraphs = "\n".join(lines).split("\n\n")
     prose = next((p.strip() for p in paragraphs if p.strip() and not p.lstrip().startswith("#")), "")
     return prose or None
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (at most 200 characters), for the user."""
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else "no details"

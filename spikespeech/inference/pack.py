@@ -35,6 +35,7 @@ import yaml
 from .. import __version__
 from ..atomic import remove_stale_temps, temp_prefix
 from ..cache import CACHE_ENV, user_cache_dir
+from ..errors import first_line
 from ..espnet.weights import CheckpointError
 
 FORMAT_VERSION = 1
@@ -318,9 +319,9 @@ def _extract(zip_path: Path, dest: Path) -> None:
             for info in members:
                 budget -= _extract_member(zf, info, dest / info.filename, budget, zip_path)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise _invalid(zip_path, f"damaged zip ({_first_line(exc)})") from None
+        raise _invalid(zip_path, f"damaged zip ({first_line(exc)})") from None
     except (NotImplementedError, RuntimeError) as exc:  # compression method, encryption
-        raise _invalid(zip_path, f"unreadable zip ({_first_line(exc)})") from None
+        raise _invalid(zip_path, f"unreadable zip ({first_line(exc)})") from None
     except OSError as exc:  # reading the zip, or writing the cache (disk full)
         raise PackError(f"{zip_path}: cannot unpack into {dest.parent}: "
                         f"{exc.strerror or exc}") from None
@@ -492,16 +493,11 @@ def invalid_pack(label: str | Path, exc: BaseException) -> PackError:
 
 def _reason(exc: BaseException, weights: str) -> str:
     # a checkpoint error's own path is a copy (cache, staging): name what the user knows
-    return f"{weights}: {exc.reason}" if isinstance(exc, CheckpointError) else _first_line(exc)
+    return f"{weights}: {exc.reason}" if isinstance(exc, CheckpointError) else first_line(exc)
 
 
 def _invalid(label: str | Path, what: str) -> PackError:
     return PackError(f"{label}: not a valid pack: {what}")
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def _existing(value: str, config: Path, key: str) -> Path:
