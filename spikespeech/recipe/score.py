@@ -56,7 +56,7 @@ class ScoreError(ValueError):
 
 
 @dataclass(frozen=True)
-class Utterance:
+class ScoredUtterance:
     """One scored utterance: its alignment as (op, ref token, hyp token); op in C/S/D/I."""
 
     utt_id: str
@@ -110,7 +110,7 @@ def check_ids(ref: dict[str, str], hyp: dict[str, str]) -> list[str]:
     return sorted(set(ref) - set(hyp))
 
 
-def align(ref: dict[str, str], hyp: dict[str, str], level: str) -> list[Utterance]:
+def align(ref: dict[str, str], hyp: dict[str, str], level: str) -> list[ScoredUtterance]:
     """Align every reference utterance (sorted by id) at ``level`` ('word' or 'char') with jiwer."""
     import jiwer
 
@@ -136,11 +136,11 @@ def align(ref: dict[str, str], hyp: dict[str, str], level: str) -> list[Utteranc
                 pairs += [("D", a, None) for a in rs]
             else:
                 pairs += [("I", None, b) for b in hs]
-        result.append(Utterance(utt_id, pairs))
+        result.append(ScoredUtterance(utt_id, pairs))
     return result
 
 
-def summarize(utterances: list[Utterance]) -> dict:
+def summarize(utterances: list[ScoredUtterance]) -> dict:
     """Totals of a level: counts, error rate (fraction) and sentence error rate."""
     c, s, d, i = (sum(u.count(op) for u in utterances) for op in "CSDI")
     n_ref = c + s + d
@@ -160,7 +160,7 @@ def score_texts(ref: dict[str, str], hyp: dict[str, str]) -> dict:
     return _score(ref, hyp)[0]
 
 
-def _score(ref: dict[str, str], hyp: dict[str, str]) -> tuple[dict, dict[str, list[Utterance]]]:
+def _score(ref: dict[str, str], hyp: dict[str, str]) -> tuple[dict, dict[str, list[ScoredUtterance]]]:
     """The scores and the aligned utterances of each level."""
     missing = check_ids(ref, hyp)
     aligned = {level: align(ref, hyp, level) for level in LEVELS}
@@ -180,7 +180,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def format_utterance(utt: Utterance) -> str:
+def format_utterance(utt: ScoredUtterance) -> str:
     """One sclite ``pralign`` block (without trailing spaces)."""
     ref_cols, hyp_cols, eval_cols = [], [], []
     for op, r, h in utt.alignment:
@@ -223,7 +223,7 @@ def alignment_report(ref: dict[str, str], hyp: dict[str, str], level: str) -> st
     return _report(align(ref, hyp, level), level)
 
 
-def _report(utterances: list[Utterance], level: str) -> str:
+def _report(utterances: list[ScoredUtterance], level: str) -> str:
     blocks = [format_utterance(u) for u in utterances]
     return "\n".join(blocks) + "\n" + format_summary(summarize(utterances), level)
 

@@ -132,7 +132,7 @@ class VocoderTrainConfig:
 
 
 @dataclass
-class Utterance:
+class TrainingClip:
     utt_id: str
     wav: torch.Tensor  # (frames * hop,) float32, zero-padded past the audio
     mel: torch.Tensor  # (frames, n_mels) log-mel of the audio (MelSpec.features)
@@ -160,7 +160,7 @@ def read_wav_scp(path: str | Path) -> list[tuple[str, str]]:
     return rows
 
 
-def load_utterances(scp: str | Path, mel_spec: MelSpec, min_frames: int = 1) -> list[Utterance]:
+def load_utterances(scp: str | Path, mel_spec: MelSpec, min_frames: int = 1) -> list[TrainingClip]:
     """Read (resampling to ``mel_spec.fs``) and analyse every file of ``scp``; utterances with
     fewer than ``min_frames`` frames are dropped with a log line (an error if none is left)."""
     from spikespeech.audio.io import AudioError, load_audio
@@ -180,7 +180,7 @@ def load_utterances(scp: str | Path, mel_spec: MelSpec, min_frames: int = 1) -> 
             short.append(utt)
             continue
         wav = torch.nn.functional.pad(samples, (0, mel.shape[0] * hop - samples.numel()))
-        utts.append(Utterance(utt, wav, mel))
+        utts.append(TrainingClip(utt, wav, mel))
     if short:
         log.info("%s: dropped %d utterance(s) shorter than %d frames (%s)", scp, len(short), min_frames,
                  ", ".join(short[:5]) + ("…" if len(short) > 5 else ""))
@@ -190,7 +190,7 @@ def load_utterances(scp: str | Path, mel_spec: MelSpec, min_frames: int = 1) -> 
     return utts
 
 
-def sample_batch(utts: list[Utterance], batch_size: int, frames: int, hop: int, generator: torch.Generator
+def sample_batch(utts: list[TrainingClip], batch_size: int, frames: int, hop: int, generator: torch.Generator
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Random aligned segments: log-mel ``(B, n_mels, frames)`` and audio ``(B, 1, frames * hop)``."""
     mels, wavs = [], []
@@ -349,7 +349,7 @@ class _Trainer:
         return stats
 
     @torch.no_grad()
-    def validate(self, utts: list[Utterance], vocoder=None) -> float:
+    def validate(self, utts: list[TrainingClip], vocoder=None) -> float:
         """Mean L1 between the log-mel input and the log-mel of the generated audio (the TTS
         features: ``mel`` settings), over the first ``valid_max_utts`` utterances."""
         opts, mel_spec = self.config.train, self.config.mel
@@ -423,5 +423,5 @@ def train(config: VocoderTrainConfig, train_scp: str | Path, output_dir: str | P
     return output_dir
 
 
-__all__ = ["TrainOptions", "TrainingDiverged", "Utterance", "VocoderTrainConfig", "export_vocoder",
+__all__ = ["TrainOptions", "TrainingDiverged", "TrainingClip", "VocoderTrainConfig", "export_vocoder",
            "load_utterances", "read_wav_scp", "sample_batch", "train"]
