@@ -211,6 +211,27 @@ def test_lif_uses_its_surrogate(name):
     assert x.grad.flatten().tolist() == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
+def test_heaviside_takes_a_surrogate_object():
+    from spikespeech.neurons.surrogate import SURROGATES, Surrogate
+
+    class Rectangle(Surrogate):  # a new shape is one small class
+        default_alpha = 2.0
+
+        def derivative(self, x, alpha):
+            return (x.abs() < 1 / alpha).to(x.dtype) * (alpha / 2)
+
+    x = torch.tensor([-1.0, -0.2, 0.0, 0.3, 0.6], requires_grad=True)
+    y = heaviside(x, Rectangle())
+    y.sum().backward()
+    assert y.tolist() == [0, 0, 1, 1, 1]
+    assert x.grad.tolist() == [0, 1, 1, 1, 0]
+    named = torch.tensor([0.3], requires_grad=True)
+    heaviside(named, SURROGATES["atan"]).sum().backward()
+    same = torch.tensor([0.3], requires_grad=True)
+    heaviside(same, "atan").sum().backward()
+    assert named.grad == same.grad
+
+
 def test_heaviside_unknown_surrogate():
     with pytest.raises(ValueError, match="surrogate"):
         heaviside(torch.zeros(3), "relu")
