@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from spikespeech.config import ConfigError, from_dict
 from spikespeech.encoder import ANNEncoder, SpikingEncoder
 from spikespeech.energy import EnergyMeter
-from spikespeech.neurons import IMLSNeuron, MultiStepLIF, StatefulNeuron
+from spikespeech.neurons import IMLSNeuron, MultiStepLIF, SpikingNeuron
 from spikespeech.tts import (
     ConvStack,
     PostnetConfig,
@@ -394,7 +394,7 @@ def test_ann_backbone_runs():
     cfg = shrink(load_tts_config(CONF / "fastspeech2_ann.yaml"))
     model = SpikeVoice(VOCAB, N_MELS, cfg).train()
     assert isinstance(model.encoder, ANNEncoder) and isinstance(model.decoder, ANNEncoder)
-    assert not any(isinstance(m, StatefulNeuron) for m in model.modules())
+    assert not any(isinstance(m, SpikingNeuron) for m in model.modules())
     assert model.postnet.time_steps == 1 and isinstance(model.postnet.acts[1], torch.nn.Tanh)
     out = model(**random_batch())
     out.loss.backward()

@@ -9,7 +9,7 @@ from torch import nn
 
 from ..encoder import PaddingMask
 from ..layers import DepthwiseTokenConv, ElementwiseMul, MatMul, TokenConv
-from ..neurons import StatefulNeuron
+from ..neurons import SpikingNeuron
 from .classify import MULTILEVEL, is_spike
 from .counting import Operand, conv_ops, elementwise_ops, linear_ops, matmul_ops, token_conv_ops
 from .frames import frame_validity
@@ -58,7 +58,7 @@ class EnergyMeter:
             raise ValueError("EnergyMeter: energies per operation must be >= 0")
         self.model = model
         self.e_mac_pj, self.e_ac_pj = float(e_mac_pj), float(e_ac_pj)
-        levels = [int(m.max_level) for m in model.modules() if isinstance(m, StatefulNeuron)]
+        levels = [int(m.max_level) for m in model.modules() if isinstance(m, SpikingNeuron)]
         self.levels = max(levels, default=1)
         self.spike_bound = max(levels) if levels else None  # no neurons: any count is spikes
         self._handles: list = []
@@ -101,7 +101,7 @@ class EnergyMeter:
                 hook = partial(self._on_product, name, "matmul", t, frames)
             elif isinstance(module, ElementwiseMul):
                 hook = partial(self._on_product, name, "mul", t, frames)
-            elif isinstance(module, StatefulNeuron):
+            elif isinstance(module, SpikingNeuron):
                 hook = partial(self._on_neuron, name, frames)
             else:
                 continue

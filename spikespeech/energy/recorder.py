@@ -1,6 +1,6 @@
 """Record one spiking neuron's output spikes, for pictures (spike rasters).
 
-Pure torch: a forward hook on one :class:`~spikespeech.neurons.StatefulNeuron` copies its
+Pure torch: a forward hook on one :class:`~spikespeech.neurons.SpikingNeuron` copies its
 output on every call while the recorder is active, and is removed afterwards::
 
     with SpikeRecorder(model) as recorder:   # the default neuron, see default_neuron_name
@@ -24,14 +24,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..neurons import StatefulNeuron
+from ..neurons import SpikingNeuron
 
 _BLOCK = re.compile(r"^(?P<stack>(?:.*\.)?layers)\.(?P<index>\d+)\.")
 
 
 def neuron_names(model: nn.Module) -> list[str]:
     """Names (as in ``model.named_modules()``) of every spiking neuron in ``model``."""
-    return [name for name, module in model.named_modules() if isinstance(module, StatefulNeuron)]
+    return [name for name, module in model.named_modules() if isinstance(module, SpikingNeuron)]
 
 
 def default_neuron_name(model: nn.Module) -> str:
@@ -70,9 +70,9 @@ class SpikeRecorder:
         modules = dict(model.named_modules())
         if self.name not in modules:
             raise ValueError(f"{type(model).__name__}: no module named {self.name!r}")
-        if not isinstance(modules[self.name], StatefulNeuron):
+        if not isinstance(modules[self.name], SpikingNeuron):
             raise ValueError(f"{self.name!r} is a {type(modules[self.name]).__name__}, not a spiking neuron")
-        self.neuron: StatefulNeuron = modules[self.name]
+        self.neuron: SpikingNeuron = modules[self.name]
         self.records: list[torch.Tensor] = []
         self._handle = None
 

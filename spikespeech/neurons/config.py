@@ -38,7 +38,8 @@ class NeuronConfig:
 
 
 def build_neuron(cfg: NeuronConfig, stateful: bool = False):
-    """Instantiate the neuron described by ``cfg``."""
+    """Instantiate the neuron described by ``cfg``; ``stateful`` (LIF only: the IMLS neuron
+    carries nothing between calls) keeps the membrane between calls."""
     from .imls import IMLSNeuron
     from .lif import MultiStepLIF
 
@@ -47,7 +48,7 @@ def build_neuron(cfg: NeuronConfig, stateful: bool = False):
             levels=cfg.levels, threshold=cfg.threshold, statistic=cfg.statistic,
             init_scale=cfg.init_scale, learnable_scale=cfg.learnable_scale,
             lsq_grad_scale=cfg.lsq_grad_scale, detach_statistic=cfg.detach_statistic,
-            output=cfg.output, stateful=stateful,
+            output=cfg.output,
         )
     return MultiStepLIF(
         tau=cfg.tau, v_threshold=cfg.v_threshold, v_reset=cfg.v_reset, reset=cfg.reset,

@@ -26,7 +26,7 @@ import math
 import torch
 
 from ..tensor_cache import cached_from
-from .base import StatefulNeuron
+from .base import SpikingNeuron
 
 STATISTICS = ("mean_abs", "rms", "max_abs")
 
@@ -111,14 +111,14 @@ class _IMLSFunction(torch.autograd.Function):
         return g_u, g_alpha, None, None, None, None, None, None
 
 
-class IMLSNeuron(StatefulNeuron):
+class IMLSNeuron(SpikingNeuron):
     """Input-aware multi-level spiking neuron.
 
     Input ``(T, B, ..., C)`` membrane potentials (``T`` is usually 1); output the same shape
     holding integer spike counts in ``0..levels`` (``output="count"``), or counts times the
     threshold (``output="dequant"``, the LSQ form, for ablations). Each time step is one
     independent multi-level step: the ``D`` virtual binary sub-steps happen inside it, so no
-    membrane is carried between calls and ``stateful`` has no effect.
+    membrane is carried between calls (there is no state to reset).
     """
 
     def __init__(
@@ -132,9 +132,8 @@ class IMLSNeuron(StatefulNeuron):
         detach_statistic: bool = False,
         output: str = "count",
         eps: float = 1e-5,
-        stateful: bool = False,
     ) -> None:
-        super().__init__(stateful)
+        super().__init__()
         if int(levels) < 1:
             raise ValueError(f"IMLSNeuron: levels must be >= 1 (got {levels})")
         if threshold not in ("adaptive", "fixed"):

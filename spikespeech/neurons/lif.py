@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from .base import StatefulNeuron
+from .base import SpikingNeuron
 from .surrogate import SURROGATE_NAMES, heaviside
 
 
-class MultiStepLIF(StatefulNeuron):
+class MultiStepLIF(SpikingNeuron):
     """LIF neuron run over ``T`` steps at once.
 
     Input and output are time-first ``(T, B, ...)``; output spikes are 0/1.
@@ -21,6 +21,10 @@ class MultiStepLIF(StatefulNeuron):
     Fire: ``s[t] = H(h[t] - v_threshold)`` with a surrogate gradient. Reset: ``hard`` sets
     the membrane to ``v_reset``; ``soft`` subtracts ``v_threshold``. ``detach_reset`` stops
     gradients through the reset path (common, and cheaper, in spiking transformers).
+
+    By default each call starts from rest (training batches are independent; nobody has to
+    remember to reset). With ``stateful=True`` the membrane carries over between calls (a
+    stream fed in chunks) until :meth:`reset`.
     """
 
     def __init__(
@@ -35,7 +39,9 @@ class MultiStepLIF(StatefulNeuron):
         decay_input: bool = True,
         stateful: bool = False,
     ) -> None:
-        super().__init__(stateful)
+        super().__init__()
+        self.stateful = stateful
+        self.v: torch.Tensor | None = None  # the carried membrane (stateful only)
         if tau <= 1.0:
             raise ValueError(f"MultiStepLIF: tau must be > 1 (got {tau})")
         if reset not in ("hard", "soft"):
@@ -51,11 +57,26 @@ class MultiStepLIF(StatefulNeuron):
         self.detach_reset = detach_reset
         self.decay_input = decay_input
 
-    max_level = 1  # binary spikes; read by the energy meter and the binary expansion
+    max_level = 1  # binary spikes
+
+    def reset(self) -> None:
+        """Return to rest (drops the carried membrane potential)."""
+        self.v = None
+
+    def _initial_state(self, like: torch.Tensor) -> torch.Tensor | None:
+        """The carried membrane if stateful, else ``None`` (rest)."""
+        if not self.stateful or self.v is None:
+            return None
+        if self.v.shape != like.shape:
+            raise ValueError(
+                f"{type(self).__name__}: carried state has shape {tuple(self.v.shape)} but the "
+                f"input step has shape {tuple(like.shape)}; call reset_states() between streams"
+            )
+        return self.v
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         """``x_seq``: ``(T, B, ...)`` input currents → ``(T, B, ...)`` spikes in {0, 1}."""
-        v = self.initial_state(x_seq[0])
+        v = self._initial_state(x_seq[0])
         if v is None:
             v = torch.full_like(x_seq[0], self.v_reset)
         k = 1.0 / self.tau
@@ -72,7 +93,8 @@ class MultiStepLIF(StatefulNeuron):
             else:
                 v = h - s_r * self.v_threshold
             spikes.append(s)
-        self.keep_state(v)
+        if self.stateful:
+            self.v = v.detach()
         return torch.stack(spikes)
 
     def extra_repr(self) -> str:
