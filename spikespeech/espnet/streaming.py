@@ -6,8 +6,8 @@ keeps the encoder frames that are new; the IMLS neuron carries no state from ste
 the hierarchical decay mask makes far frames weigh little, so a few seconds of look-back stand
 in for the whole past. The newest frames of a chunk lack the right context a non-causal model
 was trained with: that, and the look-back limit, are the accuracy cost of streaming, measured
-in ``bench/asr_rtf.py``. Memory stays bounded by the window (plus the encoder frames kept for
-attention rescoring at the end). The CTC prefix beam search is torchaudio's ``ctc_decoder`` fed
+in ``bench/asr_rtf.py``. Memory stays bounded by the window (plus the current segment's encoder
+frames, kept for attention rescoring). The CTC prefix beam search is torchaudio's ``ctc_decoder`` fed
 incrementally (``decode_step``), which gives the same n-best as one call over all frames.
 A run of blank frames after speech (WeNet's endpoint rule) ends a segment: its search is
 finished (and rescored) and a new one starts, while the encoder keeps its look-back.

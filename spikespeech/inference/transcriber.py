@@ -18,7 +18,7 @@ from ..audio.segment import speech_segments
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_LOOKBACK_SECONDS, DEFAULT_STREAM_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
 from ..espnet.decoding import DEFAULT_MODE, DecodingOptions, Hypothesis
-from ..espnet.light_speech2text import espnet_result
+from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError, espnet_result
 from ..espnet.streaming import CTCStream, samples_per_encoder_frame
 from .pack import PackError, invalid_pack, open_pack
 
@@ -87,8 +87,6 @@ class Transcriber:
             from ..models import default_model
 
             model = default_model("asr")
-        from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError
-
         options = DecodingOptions(mode, beam_size, ctc_weight)  # ValueError before the model loads
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
