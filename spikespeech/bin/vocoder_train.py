@@ -22,26 +22,9 @@ import logging
 import sys
 from pathlib import Path
 
+from spikespeech.argtypes import boolean, positive_int
+
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "conf" / "vocoder" / "hifigan_small.yaml"
-
-
-def _bool(value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -52,14 +35,14 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--train_wav_scp", required=True, help="Kaldi wav.scp of the training audio")
     p.add_argument("--valid_wav_scp", help="wav.scp for validation mel-L1 (optional)")
     p.add_argument("--output_dir", required=True, help="checkpoints, log, generator.pth and config.yaml")
-    p.add_argument("--max_steps", type=_positive, required=True, help="total generator steps (resumed runs "
-                   "continue up to this count)")
-    p.add_argument("--resume", type=_bool, default=False, help="continue from output_dir/checkpoint.pth")
-    p.add_argument("--fs", type=_positive, help="sample rate (overrides mel.fs of the config)")
+    p.add_argument("--max_steps", type=positive_int, required=True,
+                   help="total generator steps (resumed runs continue up to this count)")
+    p.add_argument("--resume", type=boolean, default=False, help="continue from output_dir/checkpoint.pth")
+    p.add_argument("--fs", type=positive_int, help="sample rate (overrides mel.fs of the config)")
     p.add_argument("--tts_config",
                    help="ESPnet TTS config.yaml whose feats_extract_conf sets the mel analysis")
-    p.add_argument("--batch_size", type=_positive, help="overrides train.batch_size")
-    p.add_argument("--segment_frames", type=_positive, help="overrides train.segment_frames (mel frames "
+    p.add_argument("--batch_size", type=positive_int, help="overrides train.batch_size")
+    p.add_argument("--segment_frames", type=positive_int, help="overrides train.segment_frames (mel frames "
                    "per training segment)")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1… (default: cuda if available)")
     p.add_argument("--log_level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import ipaddress
 
+from ..argtypes import positive_float, positive_int
 from ..decoding_modes import DEFAULT_MODE, MODES
-from .argtypes import positive_float, positive_int
 
 HELP = "start the web demo (ASR and TTS in the browser)"
 DESCRIPTION = (

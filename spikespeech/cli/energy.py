@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .argtypes import positive_int
+from ..argtypes import positive_int
 
 HELP = "report firing rates, MACs/ACs and theoretical energy of a model vs its ANN"
 DESCRIPTION = (

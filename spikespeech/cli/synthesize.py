@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..argtypes import sample_rate, speaker_name, speed
 from ..speaking_rate import MAX_SPEED, MIN_SPEED
-from .argtypes import sample_rate, speaker_name, speed
 
 HELP = "synthesize speech from text with a packed spiking TTS model"
 DESCRIPTION = (

@@ -7,6 +7,7 @@ import json
 import math
 import sys
 
+from ..argtypes import non_negative_float, positive_float, positive_int, unit_float
 from ..decoding_modes import (
     DEFAULT_CHUNK_SECONDS,
     DEFAULT_LOOKBACK_SECONDS,
@@ -14,7 +15,6 @@ from ..decoding_modes import (
     DEFAULT_STREAM_CHUNK_SECONDS,
     MODES,
 )
-from .argtypes import non_negative_float, positive_float, positive_int, unit_float
 
 HELP = "transcribe audio files with a packed spiking ASR model"
 DESCRIPTION = (

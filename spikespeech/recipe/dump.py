@@ -35,6 +35,7 @@ from typing import TextIO, TypeVar
 
 import numpy as np
 
+from spikespeech.argtypes import positive_int
 from spikespeech.atomic import atomic_write, atomic_write_text, file_mode
 from spikespeech.audio.io import AudioError, load_audio
 from spikespeech.data.kaldi import read_table
@@ -525,23 +526,12 @@ def rate_arg(value: str) -> int:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def positive_int_arg(value: str) -> int:
-    """argparse type for ``--nj``."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m spikespeech.recipe.dump",
         description="Decode a Kaldi data dir, resample to --fs and write 16-bit PCM files + a new data dir.")
     parser.add_argument("--fs", type=rate_arg, required=True, help="target rate in Hz (16000 or 16k)")
-    parser.add_argument("--nj", type=positive_int_arg, default=1, help="parallel worker processes")
+    parser.add_argument("--nj", type=positive_int, default=1, help="parallel worker processes")
     parser.add_argument("--audio_format", "--audio-format", choices=sorted(AUDIO_FORMATS), default="wav")
     parser.add_argument("src", metavar="SRC_DIR", help="Kaldi dir: wav.scp, text, [utt2spk, segments]")
     parser.add_argument("dst", metavar="DST_DIR", help="output data dir (audio goes to DST_DIR/data)")

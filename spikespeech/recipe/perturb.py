@@ -23,6 +23,7 @@ from typing import TextIO
 
 import numpy as np
 
+from spikespeech.argtypes import positive_int
 from spikespeech.audio.io import AudioError, load_audio
 from spikespeech.recipe.dump import (
     AudioEntry,
@@ -30,7 +31,6 @@ from spikespeech.recipe.dump import (
     existing_output,
     mtime,
     pipe_command,
-    positive_int_arg,
     read_audio_dir,
     remove_stale_temps,
     run_parallel,
@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kaldi-style speed perturbation of a dumped data dir into one combined dir.")
     parser.add_argument("--factors", nargs="+", default=["0.9", "1.0", "1.1"], metavar="F",
                         help="speed factors (1.0 keeps the original utterances)")
-    parser.add_argument("--nj", type=positive_int_arg, default=1, help="parallel worker processes")
+    parser.add_argument("--nj", type=positive_int, default=1, help="parallel worker processes")
     parser.add_argument("dirs", nargs="*", metavar="SRC_DIR DST_DIR",
                         help="dumped data dir (wav.scp of files, fs) and the combined output dir")
     return parser

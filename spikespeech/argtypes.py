@@ -1,11 +1,12 @@
-"""argparse value types shared by the sub-commands (refused values exit 2 before any work)."""
+"""argparse value types shared by the command line, the recipe stages and the ESPnet-style entry
+points (refused values exit 2 before any work)."""
 
 from __future__ import annotations
 
 import argparse
 import math
 
-from ..speaking_rate import check_speed
+from .speaking_rate import check_speed
 
 
 def positive_int(text: str) -> int:
@@ -13,6 +14,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1 (got {value})")
     return value
+
+
+def boolean(text: str) -> bool:
+    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``), as ESPnet's ``str2bool`` options."""
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false (got {text})")
 
 
 def positive_float(text: str) -> float:
