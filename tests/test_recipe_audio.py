@@ -21,9 +21,10 @@ from _helpers import shared_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spikespeech.audio.write import write_audio
 from spikespeech.recipe import dump, perturb
 from spikespeech.recipe import filter as lenfilter
-from spikespeech.recipe.dump import AudioEntry, dump_data_dir, parse_rate, write_audio_atomic, write_audio_dir
+from spikespeech.recipe.dump import AudioEntry, dump_data_dir, parse_rate, write_audio_dir
 from spikespeech.recipe.filter import filter_data_dir
 from spikespeech.recipe.perturb import perturb_samples, speed_perturb
 
@@ -355,7 +356,7 @@ def test_interrupted_audio_write_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(sf, "write", crash)
     target = tmp_path / "utt.wav"
     with pytest.raises(KeyboardInterrupt):
-        write_audio_atomic(target, np.zeros(100, dtype=np.float32), 16000, "wav")
+        write_audio(target, np.zeros(100, dtype=np.float32), 16000, "wav")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -122,7 +122,7 @@ def _output_format(output: Path) -> str | None:
     """The audio format of a one-file ``output`` (``wav``/``flac``), ``None`` for a directory
     of numbered files; refuses, before any work, an output that cannot be written."""
     from ..audio.inputs import AUDIO_SUFFIXES
-    from ..recipe.dump import AUDIO_FORMATS
+    from ..audio.write import AUDIO_FORMATS
     from .checks import check_output_path
 
     suffix = output.suffix.lower()
@@ -171,11 +171,11 @@ def _join(wavs, rate: int):
 def _write(path: Path, wav, rate: int, audio_format: str) -> bool:
     """16-bit PCM, written atomically (a temporary sibling renamed into place); ``False``
     (reported in one line) if the file system refuses it, e.g. a disk full or a folder in the way."""
-    from ..recipe.dump import write_audio_atomic
+    from ..audio.write import write_audio
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_audio_atomic(path, wav, rate, audio_format)
+        write_audio(path, wav, rate, audio_format)
     except OSError as exc:
         _error(f"{path}: not written ({exc.strerror or exc})")
         return False

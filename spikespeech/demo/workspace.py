@@ -31,12 +31,12 @@ class Workspace:
 
     def write_wav(self, wav: np.ndarray, rate: int, stem: str = "speech") -> Path:
         """Mono float ``wav`` (samples,) in [-1, 1] → a new 16-bit PCM wav here; its path."""
-        from ..recipe.dump import write_audio_atomic
+        from ..audio.write import write_audio
 
         if not self.root.is_dir():
             raise RuntimeError("the demo's output directory is closed")
         path = self.root / f"{stem}-{uuid.uuid4().hex[:12]}.wav"
-        write_audio_atomic(path, wav, rate, "wav")
+        write_audio(path, wav, rate, "wav")
         with self._lock:
             self._files.append(path)
             old, self._files = self._files[: -self.keep], self._files[-self.keep:]

@@ -36,11 +36,11 @@ from typing import TextIO, TypeVar
 import numpy as np
 
 from spikespeech.argtypes import positive_int
-from spikespeech.atomic import atomic_write, atomic_write_text, file_mode
+from spikespeech.atomic import atomic_write_text, file_mode
 from spikespeech.audio.io import AudioError, load_audio
+from spikespeech.audio.write import AUDIO_FORMATS, write_audio
 from spikespeech.data.kaldi import read_table
 
-AUDIO_FORMATS = {"wav": "WAV", "flac": "FLAC"}  # --audio_format → soundfile container name
 MAX_SEGMENT_OVERSHOOT_SEC = 0.5  # as Kaldi's extract-segments: longer overshoots are errors
 TMP_SUFFIX = ".tmp"  # audio temp files are ".<name>.<random>.tmp" beside their target
 # Files of an older dir at DST that would no longer match the new one (removed on write).
@@ -166,16 +166,6 @@ def parse_rate(value: str) -> int:
 # --------------------------------------------------------------------------------------------
 # Audio files: atomic writes, up-to-date checks
 # --------------------------------------------------------------------------------------------
-
-
-def write_audio_atomic(path: Path, samples: np.ndarray, fs: int, audio_format: str) -> int:
-    """Write mono ``samples`` (float, [-1, 1]) as 16-bit PCM via a temp file + rename; returns frames."""
-    import soundfile as sf
-
-    pcm = np.clip(np.round(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767).astype(np.int16)
-    atomic_write(path, lambda tmp: sf.write(tmp, pcm, fs, format=AUDIO_FORMATS[audio_format],
-                                            subtype="PCM_16"), suffix=TMP_SUFFIX)
-    return int(pcm.shape[0])
 
 
 def existing_output(path: Path, fs: int, audio_format: str, not_before: float) -> int | None:
@@ -508,7 +498,7 @@ def _dump_job(job: _Job) -> list[_Result]:
         except AudioError as error:
             results.append(_Result(seg.utt_id, None, f"{job.rec_id}: {error}"))
             continue
-        frames = write_audio_atomic(outputs[seg.utt_id], piece, job.fs, job.audio_format)
+        frames = write_audio(outputs[seg.utt_id], piece, job.fs, job.audio_format)
         results.append(_Result(seg.utt_id, frames))
     return results
 

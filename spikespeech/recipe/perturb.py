@@ -25,6 +25,7 @@ import numpy as np
 
 from spikespeech.argtypes import positive_int
 from spikespeech.audio.io import AudioError, load_audio
+from spikespeech.audio.write import write_audio
 from spikespeech.recipe.dump import (
     AudioEntry,
     check_dirs,
@@ -35,7 +36,6 @@ from spikespeech.recipe.dump import (
     remove_stale_temps,
     run_parallel,
     usable_file_name,
-    write_audio_atomic,
     write_audio_dir,
 )
 
@@ -214,7 +214,7 @@ def _perturb_job(job: _Job) -> _Result:
             done = existing_output(out, job.fs, "wav", not_before)
             if done is None:
                 audio = load_audio(job.path, job.fs) if audio is None else audio
-                done = write_audio_atomic(out, perturb_samples(audio, f), job.fs, "wav")
+                done = write_audio(out, perturb_samples(audio, f), job.fs, "wav")
             frames[f] = done
     except AudioError as error:
         return _Result(job.utt_id, problem=str(error))
