@@ -10,9 +10,9 @@ relative to the current dir) is compared with ``SYN_DIR/<utt id>.wav``. MCD defi
 between papers; what is computed here, exactly:
 
 * analysis: the reference is read at its own rate fs; the synthesized WAV is mixed to mono and
-  resampled to fs (scipy polyphase filter). WORLD (pyworld) at 5 ms frames: F0 by DIO refined
-  by StoneMask (71-800 Hz; ``--f0_method harvest`` for Harvest), spectral envelope by
-  CheapTrick (pyworld's FFT size for fs);
+  resampled to fs (torchaudio's windowed sinc, as all audio the package reads). WORLD (pyworld)
+  at 5 ms frames: F0 by DIO refined by StoneMask (71-800 Hz; ``--f0_method harvest`` for
+  Harvest), spectral envelope by CheapTrick (pyworld's FFT size for fs);
 * mel-cepstrum: the envelope (a power spectrum, floored at 1e-12 so that digital silence stays
   finite) → real cepstrum of its natural log, c0 halved → SPTK's all-pass frequency warping
   (``freqt``) to order M = 24 with α = the warping that best fits the mel scale at fs
@@ -419,13 +419,10 @@ def _read_synthesized(path: Path, rate: int) -> np.ndarray:
 
 
 def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """``x`` from ``rate`` to ``target`` Hz (scipy polyphase filter, Kaiser-windowed FIR)."""
-    from scipy.signal import resample_poly
+    """``x`` (float64) from ``rate`` to ``target`` Hz with the package's one resampler."""
+    from ..audio.io import resample
 
-    if rate == target:
-        return x
-    g = math.gcd(rate, target)
-    return resample_poly(x, target // g, rate // g)
+    return x if rate == target else resample(x, rate, target)
 
 
 # ----------------------------------------------------------------------------- scoring a test set
