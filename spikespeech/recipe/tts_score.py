@@ -148,32 +148,16 @@ def mcep_to_log_power(mcep: np.ndarray, n_bins: int, alpha: float) -> np.ndarray
 
 def dtw(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Minimum-cost alignment of the frame sequences ``a`` (n × d) and ``b`` (m × d): Euclidean
-    frame distance, steps (1,0), (0,1), (1,1) of equal weight, from (0,0) to (n-1, m-1). Returns
-    the aligned index arrays. Anti-diagonals are filled one at a time (each needs only the two
-    before it), so the work is vectorised and memory is one float and one byte per cell."""
+    frame distance, steps (1,0), (0,1), (1,1) of equal weight, from (0,0) to (n-1, m-1)
+    (``librosa.sequence.dtw``'s defaults). Returns the aligned index arrays."""
+    import librosa
+
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    n, m = len(a), len(b)
-    if n == 0 or m == 0:
+    if len(a) == 0 or len(b) == 0:
         raise ValueError("dtw: empty sequence")
-    acc = np.full((n + 1, m + 1), np.inf)
-    acc[0, 0] = 0.0
-    step = np.zeros((n + 1, m + 1), dtype=np.int8)  # 0 diagonal, 1 from (i-1, j), 2 from (i, j-1)
-    for k in range(2, n + m + 1):
-        i = np.arange(max(1, k - m), min(n, k - 1) + 1)
-        j = k - i
-        cost = np.sqrt(((a[i - 1] - b[j - 1]) ** 2).sum(axis=1))
-        prev = np.stack([acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]])
-        choice = prev.argmin(axis=0)  # ties go to the diagonal
-        acc[i, j] = cost + prev[choice, np.arange(len(i))]
-        step[i, j] = choice
-    path_a, path_b = [n - 1], [m - 1]
-    i, j = n, m
-    while (i, j) != (1, 1):
-        s = step[i, j]
-        i, j = (i - 1, j - 1) if s == 0 else (i - 1, j) if s == 1 else (i, j - 1)
-        path_a.append(i - 1)
-        path_b.append(j - 1)
-    return np.array(path_a[::-1]), np.array(path_b[::-1])
+    _, path = librosa.sequence.dtw(X=a.T, Y=b.T, metric="euclidean")
+    path = path[::-1]  # librosa gives it end first
+    return path[:, 0].copy(), path[:, 1].copy()
 
 
 def mcd_db(mcep_ref: np.ndarray, mcep_syn: np.ndarray, path: tuple[np.ndarray, np.ndarray]) -> float:
