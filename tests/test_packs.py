@@ -359,3 +359,26 @@ def test_sigterm_stops_transcribe_cleanly(packed, tmp_path):
     assert "Traceback" not in err, err
     assert list(tmp.iterdir()) == []
     assert list(cache_dir().glob(".*")) == []
+
+
+def test_espnets_own_unpack_loads_our_packs(packed, packed_tiny_model, tmp_path):
+    """meta.yaml carries ESPnet's pack index: ESPnet's unpack() + Speech2Text / Text2Speech load
+    a spikespeech pack as they load one of ESPnet's model zoo (our classes registered)."""
+    from espnet2.bin.asr_inference import Speech2Text
+    from espnet2.bin.tts_inference import Text2Speech
+    from espnet2.main_funcs.pack_funcs import unpack
+
+    from spikespeech.inference import Transcriber
+
+    kwargs = unpack(packed, tmp_path / "asr")
+    assert set(kwargs) == {"asr_train_config", "asr_model_file"}
+    speech2text = Speech2Text(**kwargs, beam_size=3, ctc_weight=0.4, lm_weight=0.0, nbest=1)
+    speech2text.asr_model.encoder.reparameterize()
+    audio = np.random.default_rng(2).uniform(-0.3, 0.3, 12000).astype(np.float32)
+    with Transcriber(packed, mode="attention", beam_size=3, ctc_weight=0.4) as ours, torch.no_grad():
+        assert speech2text(torch.from_numpy(audio))[0][0].strip() == ours.transcribe(audio).text
+    kwargs = unpack(packed_tiny_model, tmp_path / "tts")
+    assert set(kwargs) == {"train_config", "model_file"}
+    text2speech = Text2Speech(**kwargs)
+    state = torch.load(kwargs["model_file"], weights_only=True)
+    assert all(torch.equal(v, text2speech.model.state_dict()[k]) for k, v in state.items())

@@ -3,7 +3,8 @@
 Layout::
 
     meta.yaml          format version, task (asr | tts), spikespeech version, sample rate,
-                       (tts) text frontend language and vocoder kind
+                       (tts) text frontend language and vocoder kind; ESPnet's
+                       ``yaml_files`` / ``files`` index, so ESPnet's unpack() reads the pack too
     config.yaml        the ESPnet training config, with file paths made relative to the pack
     model.pth          weights (state dict; loaded weights-only and strictly)
     tokens.txt         token list
@@ -57,6 +58,15 @@ _STATS = {
     "asr": (("normalize_conf", "feats_stats.npz"),),
     "tts": (("normalize_conf", "feats_stats.npz"), ("pitch_normalize_conf", "pitch_stats.npz"),
             ("energy_normalize_conf", "energy_stats.npz")),
+}
+
+
+# ESPnet's own pack index (espnet2/main_funcs/pack_funcs.py): with it, ESPnet's ``unpack()`` gives
+# the keyword arguments of its Speech2Text / Text2Speech, e.g.
+# ``Speech2Text(**unpack("model.zip", "out"))`` once ``spikespeech.espnet.register()`` has run
+ESPNET_META = {
+    "asr": {"yaml_files": {"asr_train_config": "config.yaml"}, "files": {"asr_model_file": "model.pth"}},
+    "tts": {"yaml_files": {"train_config": "config.yaml"}, "files": {"model_file": "model.pth"}},
 }
 
 
@@ -154,7 +164,8 @@ def _write_pack(output: str | Path, task: str, args: dict, files: dict, meta: di
     that the staged pack opens and its model loads, then rename into place, so a failure
     never leaves a partial or broken pack (same filesystem). ``sources`` names the inputs."""
     output = Path(output)
-    meta = {"format_version": FORMAT_VERSION, "task": task, "spikespeech_version": __version__, **meta}
+    meta = {"format_version": FORMAT_VERSION, "task": task, "spikespeech_version": __version__, **meta,
+            **ESPNET_META[task]}
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(output.parent)  # what a killed 'spikespeech pack' left
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=temp_prefix(output.name),
