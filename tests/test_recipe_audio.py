@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from spikespeech.audio.write import write_audio
 from spikespeech.recipe import dump, perturb
 from spikespeech.recipe import filter as lenfilter
-from spikespeech.recipe.dump import AudioEntry, dump_data_dir, parse_rate, write_audio_dir
+from spikespeech.recipe.audio_dir import AudioEntry, parse_rate, write_audio_dir
+from spikespeech.recipe.dump import dump_data_dir
 from spikespeech.recipe.filter import filter_data_dir
 from spikespeech.recipe.perturb import perturb_samples, speed_perturb
 

@@ -14,32 +14,36 @@ up-to-date outputs are kept, so an interrupted run can simply be started again. 
 0 when at least one utterance was written, 1 when none was (or the data dir is broken),
 2 for usage errors.
 
-The helpers shared by the later stages (:mod:`.perturb`, :mod:`.filter`) live here too:
-:class:`AudioEntry`, :func:`read_audio_dir`, :func:`write_audio_dir`, :func:`write_audio_atomic`.
+The dumped-dir format shared with the later stages (:mod:`.perturb`, :mod:`.filter`) is
+:mod:`.audio_dir`; recordings are read by :mod:`spikespeech.audio.recording`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import multiprocessing
-import os
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-import numpy as np
-
 from spikespeech.argtypes import positive_int
-from spikespeech.atomic import atomic_write_text, file_mode
-from spikespeech.audio.io import AudioError, load_audio
+from spikespeech.audio.io import AudioError
+from spikespeech.audio.recording import cut_segment, pipe_command, read_recording
 from spikespeech.audio.write import AUDIO_FORMATS, write_audio
 from spikespeech.data.kaldi import read_table
+from spikespeech.recipe.audio_dir import (
+    AudioEntry,
+    check_dirs,
+    existing_output,
+    mtime,
+    parse_rate,
+    remove_stale_temps,
+    usable_file_name,
+    write_audio_dir,
+)
+from spikespeech.recipe.parallel import run_parallel
 
 MAX_SEGMENT_OVERSHOOT_SEC = 0.5  # as Kaldi's extract-segments: longer overshoots are errors
 TMP_SUFFIX = ".tmp"  # audio temp files are ".<name>.<random>.tmp" beside their target
@@ -49,249 +53,6 @@ STALE_FILES = ("segments", "utt2dur", "reco2dur", "utt2num_frames", "feats.scp",
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-# --------------------------------------------------------------------------------------------
-# Dumped data dirs (shared with perturb and filter)
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AudioEntry:
-    """One utterance of a dumped data dir (``num_samples`` is None where not known)."""
-
-    utt_id: str
-    speaker: str
-    audio: str
-    text: str
-    num_samples: int | None = None
-
-
-def write_audio_dir(entries: Sequence[AudioEntry], directory: str | Path, fs: int) -> Path:
-    """Write a sorted data dir with ``utt2num_samples`` and ``fs``; each file is replaced atomically.
-
-    Empty transcripts are allowed (written as a bare id; the filter stage drops them).
-    """
-    directory = Path(directory)
-    rows = sorted(entries, key=lambda e: e.utt_id)
-    _check_entries(rows, directory)
-    spk2utt: dict[str, list[str]] = {}
-    for e in rows:
-        spk2utt.setdefault(e.speaker, []).append(e.utt_id)
-    files = {
-        "wav.scp": [f"{e.utt_id} {e.audio}" for e in rows],
-        "text": [f"{e.utt_id} {e.text}" if e.text else e.utt_id for e in rows],
-        "utt2spk": [f"{e.utt_id} {e.speaker}" for e in rows],
-        "spk2utt": [f"{s} {' '.join(ids)}" for s, ids in sorted(spk2utt.items())],
-        "utt2num_samples": [f"{e.utt_id} {e.num_samples}" for e in rows],
-        "fs": [str(fs)],
-    }
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in STALE_FILES:
-        (directory / name).unlink(missing_ok=True)
-    for name, lines in files.items():
-        atomic_write_text(directory / name, "".join(line + "\n" for line in lines))
-        os.chmod(directory / name, file_mode())  # mkstemp makes 0600 files
-    return directory
-
-
-def _check_entries(rows: Sequence[AudioEntry], directory: Path) -> None:
-    """Unique, whitespace-free ids and speakers, known lengths, one-line transcripts."""
-    seen: set[str] = set()
-    for e in rows:
-        if e.utt_id in seen:
-            raise ValueError(f"{directory}: duplicate utterance id {e.utt_id!r}")
-        seen.add(e.utt_id)
-        if not e.utt_id or not e.speaker or any(c.isspace() for c in e.utt_id + e.speaker):
-            raise ValueError(f"{directory}: utterance {e.utt_id!r}: empty id/speaker or whitespace in it")
-        if e.num_samples is None or e.num_samples <= 0:
-            raise ValueError(f"{directory}: utterance {e.utt_id!r} has no positive sample count")
-        if "\n" in e.text or "\n" in e.audio:
-            raise ValueError(f"{directory}: utterance {e.utt_id!r} has a line break in its text or audio")
-
-
-def read_fs(directory: str | Path) -> int:
-    """The sampling rate stored in ``directory/fs`` (written by the dump stage)."""
-    path = Path(directory) / "fs"
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: file not found (not a dumped dir: run the dump stage first)") from None
-    try:
-        return parse_rate(value)
-    except ValueError:
-        raise ValueError(f"{path}: {value!r} is not a sampling rate") from None
-
-
-def read_audio_dir(directory: str | Path, need_lengths: bool = False) -> tuple[list[AudioEntry], int]:
-    """Read a dumped dir: (entries sorted by id, fs). Missing ``text`` lines read as empty text.
-
-    With ``need_lengths`` ``utt2num_samples`` must exist; utterances it lacks get None.
-    """
-    directory = Path(directory)
-    fs = read_fs(directory)
-    wav = read_table(directory / "wav.scp")
-    text = read_table(directory / "text")
-    spk = read_table(directory / "utt2spk") if (directory / "utt2spk").exists() else {}
-    lengths: dict[str, int] = {}
-    if need_lengths:
-        path = directory / "utt2num_samples"
-        if not path.exists():
-            raise ValueError(f"{path}: file not found (lengths are needed: run the dump stage first)")
-        lengths = {utt: _parse_count(path, utt, value) for utt, value in read_table(path).items()}
-    entries = [AudioEntry(u, spk.get(u) or u, wav[u], text.get(u, ""), lengths.get(u)) for u in sorted(wav)]
-    return entries, fs
-
-
-def _parse_count(path: Path, utt: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{path}: {utt}: {value!r} is not a sample count") from None
-
-
-def parse_rate(value: str) -> int:
-    """A positive sampling rate in Hz from ``16000``, ``16k`` or ``22.05k``."""
-    text = str(value).strip().lower()
-    scale = 1000 if text.endswith("k") else 1
-    try:
-        rate = float(text[:-1] if scale == 1000 else text) * scale
-    except ValueError:
-        raise ValueError(f"{value!r} is not a sampling rate (e.g. 16000 or 16k)") from None
-    if not math.isfinite(rate) or rate <= 0 or rate != round(rate):
-        raise ValueError(f"{value!r} is not a positive whole number of Hz")
-    return int(round(rate))
-
-
-# --------------------------------------------------------------------------------------------
-# Audio files: atomic writes, up-to-date checks
-# --------------------------------------------------------------------------------------------
-
-
-def existing_output(path: Path, fs: int, audio_format: str, not_before: float) -> int | None:
-    """Frames of ``path`` if it is a complete, current output (rate, format, newer than inputs)."""
-    import soundfile as sf
-
-    try:
-        if path.stat().st_mtime < not_before:
-            return None
-        info = sf.info(str(path))
-    except (OSError, RuntimeError, sf.LibsndfileError):
-        return None
-    ok = (info.samplerate == fs and info.channels == 1 and info.frames > 0
-          and info.format == AUDIO_FORMATS[audio_format] and info.subtype == "PCM_16")
-    return int(info.frames) if ok else None
-
-
-def remove_stale_temps(directory: Path) -> int:
-    """Delete temp files a killed run left in ``directory``; returns how many."""
-    stale = [p for p in directory.glob(f".*{TMP_SUFFIX}") if p.is_file()]
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return len(stale)
-
-
-def mtime(path: str | Path) -> float:
-    """Modification time of ``path``, 0 when it does not exist (e.g. a pipe command)."""
-    try:
-        return Path(path).stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def usable_file_name(utt_id: str) -> bool:
-    """Whether ``utt_id`` can name a file in the output folder."""
-    return bool(utt_id) and "/" not in utt_id and "\0" not in utt_id and not utt_id.startswith(".")
-
-
-# --------------------------------------------------------------------------------------------
-# Parallel map
-# --------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _single_torch_thread() -> Iterator[None]:
-    """Run the block with one torch thread (same numerics in-process and in workers)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
-def run_parallel(func: Callable[[T], R], jobs: Sequence[T], nj: int) -> list[R]:
-    """``[func(j) for j in jobs]``, in ``nj`` spawned single-threaded workers when ``nj`` > 1.
-
-    ``func`` must be a module-level function (it is pickled by name).
-    """
-    if nj <= 1 or len(jobs) <= 1:
-        with _single_torch_thread():
-            return [func(job) for job in jobs]
-    workers = min(nj, len(jobs))
-    context = multiprocessing.get_context("spawn")  # fork after torch/OpenMP start-up can hang
-    with context.Pool(workers, initializer=_init_worker) as pool:
-        return pool.map(func, jobs, chunksize=max(1, len(jobs) // (4 * workers)))
-
-
-# --------------------------------------------------------------------------------------------
-# Reading recordings
-# --------------------------------------------------------------------------------------------
-
-
-def pipe_command(spec: str) -> str | None:
-    """The command of a Kaldi pipe entry (``cmd |``), or None for a file path."""
-    spec = spec.strip()
-    return spec[:-1].strip() if spec.endswith("|") else None
-
-
-def read_recording(spec: str, fs: int) -> np.ndarray:
-    """Mono float32 audio at ``fs`` from a ``wav.scp`` value (file path or ``cmd |``)."""
-    command = pipe_command(spec)
-    if command is None:
-        return load_audio(spec.strip(), fs)
-    if not command:
-        raise AudioError(f"{spec!r}: empty pipe command")
-    proc = subprocess.run(command, shell=True, stdin=subprocess.DEVNULL, capture_output=True, check=False)
-    if proc.returncode != 0:
-        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = f": {lines[-1][:120]}" if lines else ""
-        raise AudioError(f"`{command}`: exited with status {proc.returncode}{detail}")
-    if not proc.stdout:
-        raise AudioError(f"`{command}`: wrote no audio to stdout")
-    with tempfile.TemporaryDirectory(prefix="spikespeech-pipe-") as folder:
-        path = Path(folder) / "stdout"
-        path.write_bytes(proc.stdout)
-        try:
-            return load_audio(path, fs)
-        except AudioError as error:
-            raise AudioError(str(error).replace(str(path), f"output of `{command}`")) from None
-
-
-def cut_segment(audio: np.ndarray, fs: int, start: float, end: float | None) -> np.ndarray:
-    """Samples ``round(start*fs) .. round(end*fs)`` (``end`` None: to the end).
-
-    An end up to :data:`MAX_SEGMENT_OVERSHOOT_SEC` past the recording is clipped (as Kaldi does).
-    """
-    total = audio.shape[0]
-    first = int(round(start * fs))
-    last = total if end is None else int(round(end * fs))
-    span = f"segment {start:g}-{'end' if end is None else f'{end:g}'} s"
-    if last > total:
-        if last - total > MAX_SEGMENT_OVERSHOOT_SEC * fs:
-            raise AudioError(f"{span} ends past the recording ({total / fs:.3f} s)")
-        last = total
-    if first >= last:
-        raise AudioError(f"{span} holds no samples (recording is {total / fs:.3f} s)")
-    return audio[first:last]
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,14 +150,6 @@ def _check_args(src: Path, dst: Path, fs: int, nj: int, audio_format: str) -> in
         raise ValueError(f"nj {nj!r}: must be at least 1")
     check_dirs(src, dst)
     return int(fs)
-
-
-def check_dirs(src: Path, dst: Path) -> None:
-    """SRC must be a data dir with ``wav.scp``; DST must be a different folder."""
-    if not (src / "wav.scp").is_file():
-        raise ValueError(f"{src}: not a Kaldi data dir (no wav.scp)")
-    if dst.resolve() == src.resolve():
-        raise ValueError(f"{dst}: output dir must differ from the input dir")
 
 
 def _plan_jobs(src: Path, texts: dict[str, str], data_dir: Path, fs: int,

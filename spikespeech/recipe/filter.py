@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spikespeech.recipe.dump import AudioEntry, check_dirs, read_audio_dir, write_audio_dir
+from spikespeech.recipe.audio_dir import AudioEntry, check_dirs, read_audio_dir, write_audio_dir
 
 REASONS = ("no length", "empty text", "too short", "too long", "text too long")
 

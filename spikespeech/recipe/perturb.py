@@ -25,19 +25,19 @@ import numpy as np
 
 from spikespeech.argtypes import positive_int
 from spikespeech.audio.io import AudioError, load_audio
+from spikespeech.audio.recording import pipe_command
 from spikespeech.audio.write import write_audio
-from spikespeech.recipe.dump import (
+from spikespeech.recipe.audio_dir import (
     AudioEntry,
     check_dirs,
     existing_output,
     mtime,
-    pipe_command,
     read_audio_dir,
     remove_stale_temps,
-    run_parallel,
     usable_file_name,
     write_audio_dir,
 )
+from spikespeech.recipe.parallel import run_parallel
 
 MAX_DENOMINATOR = 1000  # factors are taken as fractions p/q with q <= 1000 (3 decimals)
 FACTOR_RANGE = (0.25, 4.0)
