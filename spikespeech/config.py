@@ -11,10 +11,12 @@ from typing import Any, TypeVar
 
 import yaml
 
+from .errors import SpikespeechError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(SpikespeechError):
     """A configuration value or file is invalid (message names the key and the problem)."""
 
 

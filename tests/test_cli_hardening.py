@@ -302,3 +302,25 @@ def test_cli_warning_handling_does_not_outlive_the_command(tmp_path):
     filters = list(warnings.filters)
     assert main(["transcribe", str(tmp_path / "missing.wav")]) != 0
     assert warnings.showwarning is before and warnings.filters == filters
+
+
+def test_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, capsys, tmp_path):
+    from spikespeech.cli import transcribe
+    from spikespeech.cli.main import main
+    from spikespeech.errors import SpikespeechError
+
+    def fails_with(exc):
+        def run(args):
+            raise exc
+        return run
+
+    monkeypatch.setattr(transcribe, "run", fails_with(SpikespeechError("x.wav: not audio")))
+    assert main(["transcribe", "x.wav"]) == 2
+    assert capsys.readouterr().err == "spikespeech transcribe: error: x.wav: not audio\n"
+    monkeypatch.setattr(transcribe, "run", fails_with(PermissionError(13, "Permission denied", "/out")))
+    assert main(["transcribe", "x.wav"]) == 1
+    assert capsys.readouterr().err == "spikespeech transcribe: error: /out: Permission denied\n"
+    # a plain ValueError is not a message for the user but a bug: it propagates with its traceback
+    monkeypatch.setattr(transcribe, "run", fails_with(ValueError("shapes (3,) and (4,) differ")))
+    with pytest.raises(ValueError, match="shapes"):
+        main(["transcribe", "x.wav"])

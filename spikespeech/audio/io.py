@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import SpikespeechError
 
-class AudioError(ValueError):
+
+class AudioError(SpikespeechError):
     """An input file is unreadable, empty or not valid audio (message names the file)."""
 
 

@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..errors import SpikespeechError
+
 
 def check_output_path(path: str | Path, directory: bool = False) -> None:
     """Raise unless ``path`` can be written: as a file (default), or as a directory (existing or
@@ -16,15 +18,15 @@ def check_output_path(path: str | Path, directory: bool = False) -> None:
     permission bits (always granted to root) do not show."""
     path = Path(path)
     if path.is_dir() and not directory:
-        raise ValueError(f"{path}: is a directory (give a file name)")
+        raise SpikespeechError(f"{path}: is a directory (give a file name)")
     if path.exists() and directory and not path.is_dir():
-        raise ValueError(f"{path}: exists and is not a directory")
+        raise SpikespeechError(f"{path}: exists and is not a directory")
     target = path if directory and path.is_dir() else path.parent
     ancestor = target
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise ValueError(f"{path}: cannot be created ({ancestor} is a file, not a directory)")
+        raise SpikespeechError(f"{path}: cannot be created ({ancestor} is a file, not a directory)")
     try:
         if ancestor == target:  # the name itself as atomic writes will use it (too long?)
             fd, probe = tempfile.mkstemp(dir=ancestor, prefix=f".{path.name}.", suffix=".tmp")
@@ -33,7 +35,7 @@ def check_output_path(path: str | Path, directory: bool = False) -> None:
         else:  # folders to create: can the first one be?
             os.rmdir(tempfile.mkdtemp(dir=ancestor, prefix=".spikespeech-probe."))
     except OSError as exc:
-        raise ValueError(f"{path}: cannot be written ({exc.strerror} in {ancestor})") from None
+        raise SpikespeechError(f"{path}: cannot be written ({exc.strerror} in {ancestor})") from None
 
 
 def model_path(model: str | None, task: str) -> Path:
@@ -43,7 +45,7 @@ def model_path(model: str | None, task: str) -> Path:
     try:
         path = resolve_model(model, task)
     except MissingDefaultModel as exc:
-        raise ValueError(str(exc)) from None
+        raise SpikespeechError(str(exc)) from None
     if not path.exists():
-        raise ValueError(f"{path}: model not found")
+        raise SpikespeechError(f"{path}: model not found")
     return path

@@ -13,6 +13,7 @@ import warnings
 from functools import partial
 
 from .. import __version__
+from ..errors import SpikespeechError
 from ..shutdown import Terminated, sigterm_as_interrupt
 from . import demo, energy, pack, synthesize, transcribe
 
@@ -20,8 +21,8 @@ COMMANDS = {"transcribe": transcribe, "synthesize": synthesize, "pack": pack, "e
             "demo": demo}
 
 
-class CLIError(Exception):
-    """A user error: printed as one line, exit code 2."""
+class CLIError(SpikespeechError):
+    """A user error found by the command line itself: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,12 +58,14 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with sigterm_as_interrupt():  # so that cleanups run on SIGTERM as on Ctrl-C
             return int(args.run(args) or 0)
-    except CLIError as exc:
+    except (CLIError, SpikespeechError) as exc:  # what the user gave: one line
         print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # ConfigError and argument-level validation
-        print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except OSError as exc:  # the system refused (disk full, permission, missing file): one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"spikespeech {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    # any other exception is a bug: Python prints where it came from
     except KeyboardInterrupt as exc:  # 128 + the signal's number, as a shell reports it
         return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 

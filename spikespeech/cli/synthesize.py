@@ -124,6 +124,7 @@ def _output_format(output: Path) -> str | None:
     from ..audio.inputs import AUDIO_SUFFIXES
     from ..audio.write import AUDIO_FORMATS
     from .checks import check_output_path
+    from .main import CLIError
 
     suffix = output.suffix.lower()
     if suffix.lstrip(".") in AUDIO_FORMATS:
@@ -131,7 +132,7 @@ def _output_format(output: Path) -> str | None:
         return suffix.lstrip(".")
     if suffix in AUDIO_SUFFIXES:  # clearly meant as one file, in a format not written here
         writable = " or ".join(f".{name}" for name in AUDIO_FORMATS)
-        raise ValueError(f"{output}: cannot write {suffix} audio; give a {writable} file, or a directory")
+        raise CLIError(f"{output}: cannot write {suffix} audio; give a {writable} file, or a directory")
     check_output_path(output, directory=True)
     return None
 

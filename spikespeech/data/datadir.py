@@ -40,6 +40,7 @@ from pathlib import Path
 from random import Random
 
 from ..atomic import atomic_write_text
+from ..errors import SpikespeechError
 
 REQUIRED = ("wav.scp", "text", "utt2spk", "spk2utt")
 _CORE = ("wav.scp", "segments", "text", "utt2spk", "spk2utt")
@@ -50,7 +51,7 @@ _ID_WORD = {"utt": "utterance", "spk": "speaker", "rec": "recording"}
 Tables = dict[str, dict[str, str]]  # file name -> id -> value (spk2utt left out: it is derived)
 
 
-class DataDirError(ValueError):
+class DataDirError(SpikespeechError):
     """Problems with a data dir; each is one line naming the file (and line number)."""
 
     def __init__(self, problems: str | Sequence[str], max_problems: int = 20):

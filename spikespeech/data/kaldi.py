@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import atomic_write_text
+from ..errors import SpikespeechError
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,14 @@ def write_kaldi_dir(utterances: list[Utterance], directory: str | Path) -> Path:
     seen: set[str] = set()
     for u in rows:
         if u.utt_id in seen:
-            raise ValueError(f"{directory}: duplicate utterance id {u.utt_id!r}")
+            raise SpikespeechError(f"{directory}: duplicate utterance id {u.utt_id!r}")
         seen.add(u.utt_id)
         if not u.utt_id.startswith(u.speaker):
-            raise ValueError(f"{directory}: utterance id {u.utt_id!r} must start with its speaker "
+            raise SpikespeechError(f"{directory}: utterance id {u.utt_id!r} must start with its speaker "
                              f"id {u.speaker!r} (Kaldi sorting)")
         if any(c.isspace() for c in u.utt_id) or not u.text.strip():
-            raise ValueError(f"{directory}: utterance {u.utt_id!r} has whitespace in its id or empty text")
+            raise SpikespeechError(f"{directory}: utterance {u.utt_id!r} has whitespace in its id or "
+                                   "empty text")
     spk2utt: dict[str, list[str]] = {}
     for u in rows:
         spk2utt.setdefault(u.speaker, []).append(u.utt_id)
@@ -56,7 +58,7 @@ def read_kaldi_dir(directory: str | Path) -> list[Utterance]:
     spk = read_table(directory / "utt2spk") if (directory / "utt2spk").exists() else {}
     missing = sorted(set(wav) - set(text))
     if missing:
-        raise ValueError(f"{directory}/text: no transcript for {', '.join(missing[:5])}")
+        raise SpikespeechError(f"{directory}/text: no transcript for {', '.join(missing[:5])}")
     return [Utterance(u, spk.get(u, u), wav[u], text[u]) for u in sorted(wav)]
 
 
@@ -67,9 +69,9 @@ def numbered_lines(path: Path, what: str = "file"):
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
-        raise ValueError(f"{path}: {what} not found") from None
+        raise SpikespeechError(f"{path}: {what} not found") from None
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise SpikespeechError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
@@ -79,7 +81,7 @@ def read_table(path: Path) -> dict[str, str]:
     for number, line in numbered_lines(path):
         key, _, value = line.partition(" ")
         if key in table:
-            raise ValueError(f"{path}:{number}: duplicate id {key!r}")
+            raise SpikespeechError(f"{path}:{number}: duplicate id {key!r}")
         table[key] = value.strip()
     return table
 

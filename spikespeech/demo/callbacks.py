@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from ..audio import AudioError, load_audio, resample
 from ..audio.segment import SILENCE_PEAK  # a muted microphone or an all-zero file
 from ..energy import SpikeRecorder
-from ..errors import first_line
+from ..errors import SpikespeechError, first_line
 from ..inference.synthesizer import MAX_SPEED, MIN_SPEED
 from . import plots
 from .limits import Limits
@@ -30,7 +30,7 @@ from .workspace import Workspace
 log = logging.getLogger(__name__)
 
 
-class UserError(ValueError):
+class UserError(SpikespeechError):
     """A problem with the user's input; its message is shown as is."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import SpikespeechError
+
 MIB = 1024 * 1024
 
 
@@ -17,7 +19,7 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("max_upload_mb", "max_text_chars", "max_audio_seconds", "queue_size"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"{name.replace('_', '-')} must be > 0 (got {getattr(self, name)})")
+                raise SpikespeechError(f"{name.replace('_', '-')} must be > 0 (got {getattr(self, name)})")
 
     @property
     def max_upload_bytes(self) -> int:

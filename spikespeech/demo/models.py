@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from ..decoding_modes import DEFAULT_MODE
-from ..errors import first_line
+from ..errors import SpikespeechError, first_line
 from ..inference.synthesizer import Synthesizer
 from ..inference.transcriber import Transcriber
 
@@ -27,7 +27,7 @@ _TITLES = {"asr": "Speech recognition (ASR)", "tts": "Speech synthesis (TTS)"}
 _SCOPE_HEADING = re.compile(r"^#{2,6}\s+.*\b(intended use|scope)\b", re.IGNORECASE)
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(SpikespeechError):
     """A model could not be loaded; the message is one line meant for the user."""
 
     def __init__(self, message: str, task: str | None = None) -> None:

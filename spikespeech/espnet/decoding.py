@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ..decoding_modes import DEFAULT_MODE, MODES
+from ..errors import SpikespeechError
 
 __all__ = ["DEFAULT_MODE", "MODES", "DecodingOptions", "Hypothesis", "attention_rescoring",
            "beam_decoder", "ctc_greedy_search", "ctc_prefix_beam_search", "decode_nbest",
@@ -39,13 +40,14 @@ class DecodingOptions:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"decoding mode {self.mode!r} is unknown; choose one of {', '.join(MODES)}")
+            raise SpikespeechError(f"decoding mode {self.mode!r} is unknown; choose one of "
+                                   f"{', '.join(MODES)}")
         if self.beam_size < 1:
-            raise ValueError(f"beam size must be at least 1, got {self.beam_size}")
+            raise SpikespeechError(f"beam size must be at least 1, got {self.beam_size}")
         if not 0.0 <= self.ctc_weight <= 1.0:
-            raise ValueError(f"CTC weight must be in 0..1, got {self.ctc_weight}")
+            raise SpikespeechError(f"CTC weight must be in 0..1, got {self.ctc_weight}")
         if self.lm_weight < 0.0:
-            raise ValueError(f"LM weight must be >= 0, got {self.lm_weight}")
+            raise SpikespeechError(f"LM weight must be >= 0, got {self.lm_weight}")
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ def decode_nbest(asr_model: torch.nn.Module, speech: torch.Tensor, options: Deco
     ``speech`` (1-D) in a CTC-based mode (not ``attention``), rescored by ``lm`` when it is given
     and ``options.lm_weight`` > 0."""
     if options.mode == "attention":
-        raise ValueError("mode 'attention' is ESPnet's joint beam search (Speech2Text), not a CTC mode")
+        raise SpikespeechError("mode 'attention' is ESPnet's joint beam search (Speech2Text), not a CTC mode")
     encoder_out = encode(asr_model, speech)
     log_probs = asr_model.ctc.log_softmax(encoder_out)[0]
     if options.mode == "ctc_greedy":

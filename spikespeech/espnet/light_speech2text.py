@@ -11,12 +11,13 @@ from pathlib import Path
 
 import torch
 
+from ..errors import SpikespeechError
 from .asr_model import load_asr_model
 from .decoding import DecodingOptions, Hypothesis, decode_nbest
 from .offline import import_quietly
 
 
-class NoDecoderError(ValueError):
+class NoDecoderError(SpikespeechError):
     """``attention_rescoring`` asked of a CTC-only model."""
 
 

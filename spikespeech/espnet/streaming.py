@@ -25,6 +25,7 @@ from ..decoding_modes import (
     DEFAULT_LOOKBACK_SECONDS,
     DEFAULT_STREAM_CHUNK_SECONDS,
 )
+from ..errors import SpikespeechError
 from .decoding import (
     BLANK,
     DecodingOptions,
@@ -43,7 +44,7 @@ def samples_per_encoder_frame(asr_model: torch.nn.Module, rate: int) -> int:
         frames = [encode(asr_model, torch.zeros(n)).size(1) for n in lengths]
     step, extra = divmod(lengths[1] - lengths[0], frames[1] - frames[0])
     if extra:
-        raise ValueError(f"the encoder's frame rate is not a whole number of samples "
+        raise SpikespeechError(f"the encoder's frame rate is not a whole number of samples "
                          f"({lengths[1] - lengths[0]} samples gave {frames[1] - frames[0]} frames)")
     return step
 
@@ -121,10 +122,10 @@ class CTCStream:
                  frame_samples: int | None = None,
                  endpoint_seconds: float | None = DEFAULT_ENDPOINT_SECONDS) -> None:
         if options.mode == "attention":
-            raise ValueError("mode 'attention' cannot stream (ESPnet's joint search needs the whole "
+            raise SpikespeechError("mode 'attention' cannot stream (ESPnet's joint search needs the whole "
                              "utterance); use ctc_greedy, ctc_prefix_beam or attention_rescoring")
         if chunk_seconds <= 0 or lookback_seconds < 0:
-            raise ValueError(f"chunk must be > 0 s and look-back >= 0 s (got {chunk_seconds}, "
+            raise SpikespeechError(f"chunk must be > 0 s and look-back >= 0 s (got {chunk_seconds}, "
                              f"{lookback_seconds})")
         self.model, self.options, self.rate = asr_model, options, rate
         self.frame = frame_samples or samples_per_encoder_frame(asr_model, rate)
@@ -152,7 +153,7 @@ class CTCStream:
         """Take ``samples`` (1-D float, the model's rate); decode every whole chunk now
         available; return the best token ids of the current segment so far."""
         if self._finished:
-            raise ValueError("this stream is finished; start a new one")
+            raise SpikespeechError("this stream is finished; start a new one")
         samples = torch.as_tensor(np.asarray(samples, dtype=np.float32))
         self._audio = torch.cat([self._audio, samples])
         self._received += len(samples)

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import torch
 
+from ..errors import SpikespeechError
+
 # how torch.load(weights_only=True) refuses a pickled class or function
 # ("Unsupported global: GLOBAL x.y", "unsupported GLOBAL x.y whose module x is blocked")
 _UNSUPPORTED_GLOBAL = re.compile(r"unsupported global:?\s+(?:global\s+)?([\w.]+)", re.IGNORECASE)
 
 
-class CheckpointError(ValueError):
+class CheckpointError(SpikespeechError):
     """A weights file that cannot be loaded into its model. ``reason`` is the problem alone
     (one line, without the path), for callers that name the file differently (a pack)."""
 

@@ -36,7 +36,7 @@ import yaml
 from .. import __version__
 from ..atomic import remove_stale_temps, temp_prefix
 from ..cache import CACHE_ENV, user_cache_dir
-from ..errors import first_line
+from ..errors import SpikespeechError, first_line
 from ..espnet.weights import CheckpointError
 
 FORMAT_VERSION = 1
@@ -70,7 +70,7 @@ ESPNET_META = {
 }
 
 
-class PackError(ValueError):
+class PackError(SpikespeechError):
     """A model pack is missing, malformed, or cannot be written (message names the path)."""
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..energy import EnergyMeter, EnergyReport
+from ..errors import SpikespeechError
 from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
 from .pack import PackError, invalid_pack, open_pack
 
@@ -60,7 +61,7 @@ class Synthesizer:
 
             model = default_model("tts")
         if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda: no CUDA device is available")
+            raise SpikespeechError("--device cuda: no CUDA device is available")
         self.max_sentence_chars = max_sentence_chars
         self.pack = open_pack(model, task="tts")
         try:
@@ -122,7 +123,7 @@ class Synthesizer:
         """Speaker name (or numeric id) → the model's sid; ``None`` for one-speaker models."""
         if not self.speakers:
             if speaker is not None:
-                raise ValueError(f"--speaker {speaker}: this model has a single speaker")
+                raise SpikespeechError(f"--speaker {speaker}: this model has a single speaker")
             return None
         if speaker is None:
             return next(iter(self.speakers.values()))
@@ -131,7 +132,7 @@ class Synthesizer:
         if speaker.isdigit() and int(speaker) in self.speakers.values():
             return int(speaker)
         names = ", ".join(list(self.speakers)[:10])
-        raise ValueError(f"--speaker {speaker}: unknown speaker (known: {names}…)")
+        raise SpikespeechError(f"--speaker {speaker}: unknown speaker (known: {names}…)")
 
     def phonemes(self, text: str) -> list[str]:
         """``text`` → one phoneme string per sentence (tokens the model knows)."""
@@ -153,7 +154,7 @@ class Synthesizer:
                 sentences.append(" ".join(tokens))
         if not sentences:
             shown = text if len(text) <= 40 else text[:37] + "..."
-            raise ValueError(f"text {shown!r}: nothing to say after text normalisation")
+            raise SpikespeechError(f"text {shown!r}: nothing to say after text normalisation")
         return sentences
 
     @torch.no_grad()

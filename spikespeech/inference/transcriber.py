@@ -17,6 +17,7 @@ from ..audio import load_audio
 from ..audio.segment import speech_segments
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_LOOKBACK_SECONDS, DEFAULT_STREAM_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
+from ..errors import SpikespeechError
 from ..espnet.decoding import DEFAULT_MODE, DecodingOptions, Hypothesis
 from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError, espnet_result
 from ..espnet.streaming import CTCStream, samples_per_encoder_frame
@@ -89,7 +90,7 @@ class Transcriber:
             model = default_model("asr")
         options = DecodingOptions(mode, beam_size, ctc_weight)  # ValueError before the model loads
         if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda: no CUDA device is available")
+            raise SpikespeechError("--device cuda: no CUDA device is available")
         self.pack = open_pack(model)
         try:
             if options.mode == "attention":
@@ -241,7 +242,7 @@ class Transcriber:
     def _checked_samples(self, audio: str | os.PathLike | np.ndarray) -> np.ndarray:
         samples = _samples(audio, self.sample_rate)
         if len(samples) < self.min_samples:
-            raise ValueError(
+            raise SpikespeechError(
                 f"audio is too short ({len(samples) / self.sample_rate:.3f} s); the model needs "
                 f"at least {self.min_samples / self.sample_rate:.3f} s"
             )
@@ -253,17 +254,18 @@ def _samples(audio: str | os.PathLike | np.ndarray, rate: int) -> np.ndarray:
     if isinstance(audio, (str, os.PathLike)):
         return load_audio(audio, rate)
     if not isinstance(audio, np.ndarray):
-        raise ValueError(f"audio must be a file path or a 1-D float numpy array, got {type(audio).__name__}")
+        raise SpikespeechError("audio must be a file path or a 1-D float numpy array, got "
+                               f"{type(audio).__name__}")
     if audio.ndim != 1:
-        raise ValueError(f"audio must be 1-D mono samples, got an array of shape {audio.shape} "
+        raise SpikespeechError(f"audio must be 1-D mono samples, got an array of shape {audio.shape} "
                          "(mix the channels first)")
     if not np.issubdtype(audio.dtype, np.floating):
-        raise ValueError(f"audio must be float samples in [-1, 1], got {audio.dtype} "
+        raise SpikespeechError(f"audio must be float samples in [-1, 1], got {audio.dtype} "
                          "(divide integer PCM by its full scale, e.g. 32768 for int16)")
     if audio.size == 0:
-        raise ValueError("audio is empty (0 samples)")
+        raise SpikespeechError("audio is empty (0 samples)")
     if not np.isfinite(audio).all():
-        raise ValueError("audio contains NaN or infinite samples")
+        raise SpikespeechError("audio contains NaN or infinite samples")
     return np.ascontiguousarray(audio, dtype=np.float32)
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import atomic_write_text
+from ..errors import SpikespeechError
 
 PROG = "python -m spikespeech.recipe.results"
 # accepted spellings of the optional fields (first present wins)
@@ -56,7 +57,7 @@ TTS_NOTE = ("- TTS (definitions in each score/scores.json): MCD in dB over DTW-a
             "same sentences, in %.")
 
 
-class ResultsError(ValueError):
+class ResultsError(SpikespeechError):
     """Results cannot be gathered (message names the file or dir and the problem)."""
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_text
 from ..data.kaldi import numbered_lines
+from ..errors import SpikespeechError
 
 TOKEN_TYPES = ("char", "bpe", "word")
 COMPARED = {
@@ -51,7 +52,7 @@ COMPARED = {
 LEVELS = {"word": "words", "char": "characters"}
 
 
-class ScoreError(ValueError):
+class ScoreError(SpikespeechError):
     """Inputs cannot be scored (message names the input and the problem)."""
 
 

@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes, atomic_write_text
+from ..errors import SpikespeechError
 
 BLANK, OOV, SOS_EOS = "<blank>", "<unk>", "<sos/eos>"
 SPACE = "<space>"
@@ -52,7 +53,7 @@ SPM_THREADS = 16  # spm_train's default: the model depends on it, so it is fixed
 SPM_SEED = 0  # used only when --input_sentence_size samples the corpus
 
 
-class TokenError(ValueError):
+class TokenError(SpikespeechError):
     """Token list cannot be built (message names the input and the problem)."""
 
 

@@ -64,6 +64,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_text
+from ..errors import SpikespeechError
 from ..text.numbers import verbalize
 from .whisper_asr import MODELS as WHISPER_MODELS  # importing it needs no extra
 
@@ -78,7 +79,7 @@ MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
-class TTSScoreError(ValueError):
+class TTSScoreError(SpikespeechError):
     """Inputs cannot be scored at all (message names the input and the problem); exit status 2."""
 
 

@@ -13,12 +13,13 @@ import warnings
 from dataclasses import dataclass
 from importlib import import_module
 
+from ..errors import SpikespeechError
 from . import english
 
 LANGUAGES = ("en", "zh")
 
 
-class FrontendError(ValueError):
+class FrontendError(SpikespeechError):
     """A text with nothing speakable left after normalization."""
 
 

@@ -28,6 +28,7 @@ import yaml
 
 from spikespeech.config import ConfigError
 
+from ..errors import SpikespeechError
 from .griffin_lim import GriffinLimVocoder
 from .hifigan import HiFiGANVocoder, build_generator
 from .mel import MelSpec
@@ -37,7 +38,7 @@ WEIGHTS_NAME = "generator.pth"
 _GL_OPTIONS = {"n_iter": int, "momentum": float, "nnls_iter": int, "init": str, "seed": int}
 
 
-class VocoderError(ValueError):
+class VocoderError(SpikespeechError):
     """A vocoder spec, file or setting is unusable (one line naming the path and the problem)."""
 
 
