@@ -10,7 +10,10 @@
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') ($recipe) $*"; }
 die() { echo "$recipe: error: $*" >&2; exit 2; }
 
-# --name value / --name=value → the shell variable `name` (which must be declared)
+# --name value / --name=value → the shell variable `name` (which must be declared): Kaldi's
+# utils/parse_options.sh convention (dashes read as underscores, unknown options refused). Not
+# Kaldi's file itself: pip's espnet does not ship utils/, and vendoring it would add its
+# `--config FILE` sourcing, which our recipes replace with their YAML configs.
 parse_options() {
     local name value
     while [ $# -gt 0 ]; do
