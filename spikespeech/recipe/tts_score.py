@@ -84,6 +84,8 @@ class TTSScoreError(SpikespeechError):
 
 
 # ----------------------------------------------------------------------------- mel-cepstrum
+# Not pysptk: it ships no wheels (1.0.1 is an sdist needing Cython and a C compiler at install,
+# checked 2026-12-04), and the two SPTK steps needed (mcepalpha, freqt) are a few numpy lines.
 
 
 @functools.lru_cache(maxsize=16)
