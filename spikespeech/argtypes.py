@@ -70,3 +70,10 @@ def speaker_name(text: str) -> str:
     if not text or text.split() != [text]:
         raise argparse.ArgumentTypeError(f"must be one word, a speaker name or id (got {text!r})")
     return text
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be in 1..65535 (got {value})")
+    return value

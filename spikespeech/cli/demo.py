@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 
-from ..argtypes import positive_float, positive_int
+from ..argtypes import port_number, positive_float, positive_int
 from ..decoding_modes import DEFAULT_MODE, MODES
 
 HELP = "start the web demo (ASR and TTS in the browser)"
@@ -29,13 +29,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def port_number(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be in 1..65535 (got {value})")
-    return value
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
