@@ -385,3 +385,22 @@ def test_measure_energy_of_encoder_on_device(name):
     assert got.macs == pytest.approx(expected.macs, rel=1e-9)
     assert got.energy_pj == pytest.approx(expected.energy_pj, rel=1e-9)
 
+
+
+def test_transcriber_decodes_and_streams_on_the_device():
+    """The shipped model on the device: whole and streamed decoding give the CPU's text."""
+    import numpy as np
+    import soundfile as sf
+    from _helpers import shared_data
+
+    from spikespeech.inference import Transcriber
+
+    wavs = sorted((shared_data("fsdd") / "recordings").glob("*_jackson_0.wav"))[:3]
+    audio = np.concatenate([np.concatenate([sf.read(w, dtype="float32")[0], np.zeros(5600, np.float32)])
+                            for w in wavs])
+    with Transcriber(device=DEVICE.type) as on_device, Transcriber() as on_cpu:
+        assert next(on_device.speech2text.asr_model.parameters()).device.type == DEVICE.type
+        assert on_device.transcribe(audio).text == on_cpu.transcribe(audio).text
+        streamed = on_device.transcribe_stream(audio)
+        assert streamed.text == on_cpu.transcribe_stream(audio).text
+        assert len(streamed.segments) == len(wavs)

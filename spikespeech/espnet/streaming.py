@@ -40,8 +40,9 @@ def samples_per_encoder_frame(asr_model: torch.nn.Module, rate: int) -> int:
     """Input samples per encoder output frame (STFT hop × subsampling), measured on the model:
     window starts on multiples of it keep the frames of a window aligned with the utterance's."""
     lengths = (2 * rate, 4 * rate)
+    device = next(asr_model.parameters()).device
     with torch.no_grad():
-        frames = [encode(asr_model, torch.zeros(n)).size(1) for n in lengths]
+        frames = [encode(asr_model, torch.zeros(n, device=device)).size(1) for n in lengths]
     step, extra = divmod(lengths[1] - lengths[0], frames[1] - frames[0])
     if extra:
         raise SpikespeechError(f"the encoder's frame rate is not a whole number of samples "
@@ -128,6 +129,7 @@ class CTCStream:
             raise SpikespeechError(f"chunk must be > 0 s and look-back >= 0 s (got {chunk_seconds}, "
                              f"{lookback_seconds})")
         self.model, self.options, self.rate = asr_model, options, rate
+        self._device = next(asr_model.parameters()).device  # audio is buffered on the CPU
         self.frame = frame_samples or samples_per_encoder_frame(asr_model, rate)
         # whole frames, so that every window starts on a frame boundary; no shorter than the
         # model's shortest input, so that every chunk can be encoded
@@ -182,7 +184,7 @@ class CTCStream:
         # (subsampling loses a few frames at a window's edges)
         start = min(start, self._frames_out * self.frame)
         window = self._audio[start - self._audio_start:end - self._audio_start]
-        encoder_out = encode(self.model, window)
+        encoder_out = encode(self.model, window.to(self._device))
         new = encoder_out[:, self._frames_out - start // self.frame:]
         self._encoded_to = end
         # drop audio no later window needs (memory stays flat with length): a later window ends
