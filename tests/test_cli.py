@@ -63,6 +63,8 @@ def test_ann_kind_reports_only_macs(capsys):
         (["--set", "neuron.type=izhikevich"], "neuron.type"),
         (["--set", "bogus=1"], "unknown key(s) bogus"),
         (["--set", "noequals"], "expected KEY=VALUE"),
+        (["--config", str(CONF.parent / "asr" / "librispeech.yaml")],
+         "an ESPnet training config (encoder: iml_spikeformer); this command takes an encoder YAML"),
     ],
 )
 def test_energy_errors_are_one_line(args, needle, capsys, tmp_path):

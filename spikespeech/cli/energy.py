@@ -38,6 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from .overrides import apply_overrides
 
     data = load_yaml(args.config)
+    if isinstance(data.get("encoder"), str):  # an ESPnet training config: encoder is a name
+        from .main import CLIError
+
+        raise CLIError(f"{args.config}: an ESPnet training config (encoder: {data['encoder']}); this "
+                       "command takes an encoder YAML (spikespeech/conf/encoder/*.yaml); for a trained "
+                       "model use the recipe's energy stage (python -m spikespeech.recipe.energy)")
     data = data.get("encoder", data)
     cfg = from_dict(EncoderConfig, apply_overrides(data, args.overrides), where=args.config)
     torch.manual_seed(args.seed)
