@@ -20,7 +20,7 @@ from spikespeech.attention import (
     DecayConfig,
     HierarchicalDecayMask,
     RepProjection,
-    SpikingSelfAttention,
+    build_attention,
     decay_exponents,
 )
 from spikespeech.layers import MatMul
@@ -179,7 +179,7 @@ def test_hdm_learnable_exponent_gets_gradient():
 @pytest.mark.parametrize("normalize", ["none", "sqrt_rowsum"])
 def test_hdm_learnt_exponent_pushed_to_zero_or_below_stays_finite(normalize):
     cfg = DecayConfig(learnable=True, normalize=normalize)
-    attn = SpikingSelfAttention(16, AttentionConfig(heads=4, decay=cfg), NEURONS["imls"][0]).double()
+    attn = build_attention(16, AttentionConfig(heads=4, decay=cfg), NEURONS["imls"][0]).double()
     with torch.no_grad():  # as an optimiser step could leave them: gamma = 1 - 2**-e <= 0
         attn.hdm.exponent.copy_(torch.tensor([-3.0, -1e-4, 0.0, 5.0]))
     assert bool((attn.hdm.gamma > 0).all()) and bool((attn.hdm.gamma < 1).all())
@@ -297,7 +297,7 @@ NEURONS = {
 def _attention(kind, neuron, causal=False, dim=16, heads=2):
     cfg = AttentionConfig(type=kind, heads=heads, rep_kernel=3)
     ncfg = NEURONS[neuron][0]
-    return SpikingSelfAttention(dim, cfg, ncfg, layer_index=1, num_layers=3, causal=causal).double()
+    return build_attention(dim, cfg, ncfg, layer_index=1, num_layers=3, causal=causal).double()
 
 
 def _prepared_attention(kind, neuron, causal=False, L=10):
@@ -363,11 +363,25 @@ def test_attention_causal_ignores_future(kind, neuron):
     assert future_matters or kind == "sdsa_steps"
 
 
+@pytest.mark.parametrize("kind", ATTENTION_TYPES)
+def test_each_type_is_its_own_class_with_only_its_parts(kind):
+    from spikespeech.attention import ATTENTIONS, SpikingSelfAttention
+
+    attn = build_attention(16, AttentionConfig(type=kind, heads=4), NeuronConfig())
+    assert type(attn) is ATTENTIONS[kind] and isinstance(attn, SpikingSelfAttention)
+    assert attn.kind == kind
+    gated = kind in ("sdsa", "sdsa_steps", "stsa")
+    assert hasattr(attn, "kv_neuron") == gated and hasattr(attn, "q_gate") == gated
+    assert hasattr(attn, "hdm") == (kind in ("hd_repssa", "ssa"))  # None for ssa
+    assert (getattr(attn, "hdm", None) is not None) == (kind == "hd_repssa")
+    assert hasattr(attn, "temporal_neuron") == (kind == "stsa")
+
+
 def test_attention_unknown_type():
     cfg = AttentionConfig()
     cfg.type = "linear"
     with pytest.raises(ValueError, match="attention.type"):
-        SpikingSelfAttention(16, cfg, NeuronConfig())
+        build_attention(16, cfg, NeuronConfig())
 
 
 @pytest.mark.parametrize("kind", ATTENTION_TYPES)

@@ -33,8 +33,6 @@ from .config import AttentionConfig
 from .hdm import HierarchicalDecayMask
 from .reparam import RepProjection, StackedProjection
 
-ATTENTION_TYPES = ("hd_repssa", "ssa", "sdsa", "sdsa_steps", "stsa")
-
 
 def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
     """``op`` with the frame layouts of its two operands (read by the energy meter)."""
@@ -43,8 +41,16 @@ def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
 
 
 class SpikingSelfAttention(nn.Module):
-    """``out_norm=False``: the output projection is a biased linear map without BN (for blocks
+    """The part every variant shares: spiking Q/K/V projections (linear+BN, reparameterisable),
+    their neurons, the output projection, and the inference form (one stacked Q/K/V projection
+    and neuron call, made by :meth:`reparameterize`). A variant (:data:`ATTENTIONS`, built by
+    :func:`build_attention`) says how Q, K and V mix (:meth:`_mix`).
+
+    ``out_norm=False``: the output projection is a biased linear map without BN (for blocks
     that LayerNorm the residual sum, as the public SpikeVoice code does)."""
+
+    kind = ""  # the config name (attention.type)
+    gated = False  # ends in a spike gate Q ⊙ SN(...): SDSA and its relatives
 
     def __init__(
         self,
@@ -57,54 +63,27 @@ class SpikingSelfAttention(nn.Module):
         out_norm: bool = True,
     ) -> None:
         super().__init__()
-        if cfg.type not in ATTENTION_TYPES:
-            raise ValueError(f"attention.type: unknown {cfg.type!r}; choose {', '.join(ATTENTION_TYPES)}")
-        self.kind = cfg.type
         self.heads = cfg.heads
         self.d_head = dim // cfg.heads
         self.scale = cfg.scale if cfg.scale is not None else self.d_head**-0.5
         self.causal = causal
-        kernel = cfg.rep_kernel if cfg.type == "hd_repssa" else 0
+        kernel = self._projection_kernel(cfg)
         self.q_proj = RepProjection(dim, kernel, causal)
         self.k_proj = RepProjection(dim, kernel, causal)
         self.v_proj = RepProjection(dim, kernel, causal)
         self.q_neuron = build_neuron(neuron)
         self.k_neuron = build_neuron(neuron)
         self.v_neuron = build_neuron(neuron)
-        # SDSA/STSA end in a spike gate Q ⊙ SN(...): binary stays binary, but multi-level
-        # counts multiply to 0..D², so they are re-quantised to 0..D by one more neuron.
-        gated = cfg.type in ("sdsa", "sdsa_steps", "stsa")
-        self.attn_neuron = build_neuron(neuron) if not gated or neuron.type == "imls" else None
+        # the gate Q ⊙ SN(...) keeps binary spikes binary, but multi-level counts multiply to
+        # 0..D², so they are re-quantised to 0..D by one more neuron
+        self.attn_neuron = build_neuron(neuron) if not self.gated or neuron.type == "imls" else None
         self.out_proj = ConvBN(dim, dim, 1, norm=out_norm)
         self.qkv: StackedProjection | None = None  # inference form, set by reparameterize()
-        self.hdm = None
-        if cfg.type == "hd_repssa" and cfg.decay.schedule != "none":
-            self.hdm = HierarchicalDecayMask(layer_index, num_layers, cfg.heads, cfg.decay, causal)
-        # frame_layout: where the batch (B) and frame (L) axes of each operand lie, so the
-        # energy meter counts valid frames only (see spikespeech.energy.frames)
-        if cfg.type in ("hd_repssa", "ssa"):  # (T, B, H, L, d) @ (T, B, H, d, L), then @ V
-            self.qk = _product(MatMul(), "TB.L", "TB..L")
-            self.av = _product(MatMul(), "TB.LL", "TB.L")
-        if cfg.type == "stsa":  # over the steps of each token: (B, H, L, T, d) @ (B, H, L, d, T)
-            self.qk = _product(MatMul(), "B.L", "B.L")
-            self.av = _product(MatMul(), "B.L", "B.L")
-        if self.hdm is not None:
-            self.decay_mul = _product(ElementwiseMul(count_as="mac"), "TB.LL", "TB.LL")
-            self.row_scale_mul = _product(ElementwiseMul(count_as="mac"), "TB.L", "TB.L")
-        if gated:
-            self.kv_mul = _product(ElementwiseMul(), "TB.L", "TB.L")
-            self.q_gate = _product(ElementwiseMul(), "TB.L", "TB.L")
-            self.kv_neuron = build_neuron(neuron)
-            self.kv_neuron.frame_layout = "TB.L"  # (T, B, H, L or 1, d): token (prefix) sums
-        # sdsa_steps with neurons along tokens: they see token-first (L, B, T, ...) tensors,
-        # whose frame axis the energy meter cannot place; it counts their padded tokens too
-        self.along_tokens = cfg.type == "sdsa_steps" and cfg.temporal_neuron_axis == "tokens"
-        if self.along_tokens:
-            for n in (self.q_neuron, self.k_neuron, self.v_neuron, self.kv_neuron):
-                n.frame_layout = "TB"
-        if cfg.type == "stsa":
-            self.temporal_causal = cfg.temporal_causal
-            self.temporal_neuron = build_neuron(neuron)
+        self.along_tokens = False  # neurons integrate along the token axis (sdsa_steps)
+
+    @staticmethod
+    def _projection_kernel(cfg: AttentionConfig) -> int:
+        return 0  # linear+BN projections
 
     # ---- helpers -------------------------------------------------------------------------
     def _fire(self, neuron: nn.Module, x: torch.Tensor, token_axis: int = -2) -> torch.Tensor:
@@ -128,10 +107,6 @@ class SpikingSelfAttention(nn.Module):
         T, B, H, L, d = x.shape
         return x.transpose(2, 3).reshape(T, B, L, H * d)
 
-    def _token_sum(self, x: torch.Tensor) -> torch.Tensor:
-        # sum over tokens (dim -2) of (T, B, H, L, d); prefix sums when causal
-        return x.cumsum(-2) if self.causal else x.sum(-2, keepdim=True)
-
     # ---- forward -------------------------------------------------------------------------
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``s``: ``(T, B, L, C)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C)``."""
@@ -146,51 +121,16 @@ class SpikingSelfAttention(nn.Module):
             q = self._split(self._spikes(self.q_proj, self.q_neuron, s, mask, keep))
             k = self._split(self._spikes(self.k_proj, self.k_neuron, s, mask, keep))
             v = self._split(self._spikes(self.v_proj, self.v_neuron, s, mask, keep))
-        if self.kind == "sdsa":
-            kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v)))
-            out = self.q_gate(q, kv)
-        elif self.kind == "sdsa_steps":  # sum over the T steps: (1, B, H, L, d)
-            kv = self._fire(self.kv_neuron, self.kv_mul(k, v).sum(0, keepdim=True))
-            out = self.q_gate(q, kv)
-        elif self.kind == "stsa":
-            out = self._stsa(q, k, v, keep)
-        else:
-            out = self._quadratic(q, k, v, mask)
-        out = self._merge(out)
+        out = self._merge(self._mix(q, k, v, mask, keep))
         if self.attn_neuron is not None:
             out = self.attn_neuron(out)
         if keep is not None:
             out = out * keep
         return self.out_proj(out, mask)
 
-    def _quadratic(self, q, k, v, mask):
-        scores = self.qk(q, k.transpose(-1, -2))  # (T, B, H, L, L) integer coincidences
-        L = q.shape[-2]
-        # padded keys need no masking: K (and V) spikes are zero there
-        if self.hdm is None:
-            if self.causal:
-                scores = scores * torch.ones(L, L, device=q.device, dtype=q.dtype).tril()
-            return self.av(scores, v) * self.scale
-        decay, row_scale = self.hdm.factors(L, mask)
-        out = self.av(self.decay_mul(scores, decay.unsqueeze(0)), v)
-        if row_scale is None:
-            return out * self.scale
-        # HDM row normalisation on the (…, L, d) output, with the attention scale merged in
-        return self.row_scale_mul(out, (row_scale * self.scale).unsqueeze(0))
-
-    def _stsa(self, q, k, v, keep):
-        # temporal branch: per token and head, attention over the T steps
-        qt, kt, vt = (x.permute(1, 2, 3, 0, 4) for x in (q, k, v))  # (B, H, L, T, d)
-        scores = self.qk(qt, kt.transpose(-1, -2))  # (B, H, L, T, T)
-        if self.temporal_causal:
-            T = q.shape[0]
-            scores = scores * torch.ones(T, T, device=q.device, dtype=q.dtype).tril()
-        mixed = (self.av(scores, vt) * self.scale).permute(3, 0, 1, 2, 4)  # (T, B, H, L, d)
-        v_t = self.temporal_neuron(self._merge(mixed))
-        v_t = self._split(v_t if keep is None else v_t * keep)
-        # sequential branch: spike-driven over tokens
-        kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v_t)))
-        return self.q_gate(q, kv)
+    def _mix(self, q, k, v, mask, keep) -> torch.Tensor:
+        """Q, K, V spikes ``(T, B, H, L, d)`` → the attention output of the same shape."""
+        raise NotImplementedError
 
     def reparameterize(self) -> None:
         """Inference form: fold the multi-branch Q/K/V projections and the output BN (eval
@@ -208,3 +148,154 @@ class SpikingSelfAttention(nn.Module):
             self.qkv_neuron = copy.deepcopy(neurons[0])
         self.qkv = StackedProjection(projections)
         del self.q_proj, self.k_proj, self.v_proj, self.q_neuron, self.k_neuron, self.v_neuron
+
+
+class SSA(SpikingSelfAttention):
+    """Spikformer's ``SN(Q K^T V · scale)`` with linear+BN projections."""
+
+    kind = "ssa"
+
+    def __init__(self, dim, cfg, neuron, layer_index=0, num_layers=1, causal=False, out_norm=True):
+        super().__init__(dim, cfg, neuron, layer_index, num_layers, causal, out_norm)
+        self.hdm = self._decay_mask(cfg, layer_index, num_layers, causal)
+        # frame_layout: where the batch (B) and frame (L) axes of each operand lie, so the
+        # energy meter counts valid frames only (see spikespeech.energy.frames)
+        self.qk = _product(MatMul(), "TB.L", "TB..L")  # (T, B, H, L, d) @ (T, B, H, d, L)
+        self.av = _product(MatMul(), "TB.LL", "TB.L")
+        if self.hdm is not None:
+            self.decay_mul = _product(ElementwiseMul(count_as="mac"), "TB.LL", "TB.LL")
+            self.row_scale_mul = _product(ElementwiseMul(count_as="mac"), "TB.L", "TB.L")
+
+    @staticmethod
+    def _decay_mask(cfg: AttentionConfig, layer_index: int, num_layers: int,
+                    causal: bool) -> HierarchicalDecayMask | None:
+        return None
+
+    def _mix(self, q, k, v, mask, keep):
+        scores = self.qk(q, k.transpose(-1, -2))  # (T, B, H, L, L) integer coincidences
+        L = q.shape[-2]
+        # padded keys need no masking: K (and V) spikes are zero there
+        if self.hdm is None:
+            if self.causal:
+                scores = scores * torch.ones(L, L, device=q.device, dtype=q.dtype).tril()
+            return self.av(scores, v) * self.scale
+        decay, row_scale = self.hdm.factors(L, mask)
+        out = self.av(self.decay_mul(scores, decay.unsqueeze(0)), v)
+        if row_scale is None:
+            return out * self.scale
+        # HDM row normalisation on the (…, L, d) output, with the attention scale merged in
+        return self.row_scale_mul(out, (row_scale * self.scale).unsqueeze(0))
+
+
+class HDRepSSA(SSA):
+    """IML-Spikeformer's ``SN((Q K^T ⊙ M) V · scale)``: reparameterisable projections and the
+    hierarchical decay mask ``M`` (``decay.schedule: none`` gives RepSSA)."""
+
+    kind = "hd_repssa"
+
+    @staticmethod
+    def _decay_mask(cfg, layer_index, num_layers, causal):
+        if cfg.decay.schedule == "none":
+            return None
+        return HierarchicalDecayMask(layer_index, num_layers, cfg.heads, cfg.decay, causal)
+
+    @staticmethod
+    def _projection_kernel(cfg: AttentionConfig) -> int:
+        return cfg.rep_kernel
+
+
+class SDSA(SpikingSelfAttention):
+    """Spike-driven Transformer's ``Q ⊙ SN(sum_tokens K ⊙ V)`` (linear in L)."""
+
+    kind = "sdsa"
+    gated = True
+
+    def __init__(self, dim, cfg, neuron, layer_index=0, num_layers=1, causal=False, out_norm=True):
+        super().__init__(dim, cfg, neuron, layer_index, num_layers, causal, out_norm)
+        self._add_gate(neuron)
+
+    def _add_gate(self, neuron: NeuronConfig) -> None:
+        self.kv_mul = _product(ElementwiseMul(), "TB.L", "TB.L")
+        self.q_gate = _product(ElementwiseMul(), "TB.L", "TB.L")
+        self.kv_neuron = build_neuron(neuron)
+        self.kv_neuron.frame_layout = "TB.L"  # (T, B, H, L or 1, d): token (prefix) sums
+
+    def _token_sum(self, x: torch.Tensor) -> torch.Tensor:
+        # sum over tokens (dim -2) of (T, B, H, L, d); prefix sums when causal
+        return x.cumsum(-2) if self.causal else x.sum(-2, keepdim=True)
+
+    def _mix(self, q, k, v, mask, keep):
+        kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v)))
+        return self.q_gate(q, kv)
+
+
+class SDSAOverSteps(SDSA):
+    """The same form over the ``T`` steps of each token, ``Q ⊙ SN(sum_t K ⊙ V)``: the temporal
+    module of the SpikeVoice authors' public STSA (the encoder block runs it as its own
+    sub-layer before the token attention, ``attention.temporal``)."""
+
+    kind = "sdsa_steps"
+
+    def __init__(self, dim, cfg, neuron, layer_index=0, num_layers=1, causal=False, out_norm=True):
+        super().__init__(dim, cfg, neuron, layer_index, num_layers, causal, out_norm)
+        # with neurons along tokens they see token-first (L, B, T, ...) tensors, whose frame
+        # axis the energy meter cannot place; it counts their padded tokens too
+        self.along_tokens = cfg.temporal_neuron_axis == "tokens"
+        if self.along_tokens:
+            for n in (self.q_neuron, self.k_neuron, self.v_neuron, self.kv_neuron):
+                n.frame_layout = "TB"
+
+    def _mix(self, q, k, v, mask, keep):  # sum over the T steps: (1, B, H, L, d)
+        kv = self._fire(self.kv_neuron, self.kv_mul(k, v).sum(0, keepdim=True))
+        return self.q_gate(q, kv)
+
+
+class STSA(SDSA):
+    """Our guess at SpikeVoice's STSA as one module (the ``spikevoice_sd`` variant; the authors'
+    public code, WKX933/spikevoice_huawei at 10cce8e, has two: :class:`SDSAOverSteps` then a
+    token attention): a temporal branch attends across the ``T`` steps of each token,
+    ``V_T = SN((Q K^T)_T V)``, then a spike-driven sequential branch over tokens,
+    ``Q ⊙ SN(sum_tokens K ⊙ V_T)``."""
+
+    kind = "stsa"
+
+    def __init__(self, dim, cfg, neuron, layer_index=0, num_layers=1, causal=False, out_norm=True):
+        SpikingSelfAttention.__init__(self, dim, cfg, neuron, layer_index, num_layers, causal, out_norm)
+        self.qk = _product(MatMul(), "B.L", "B.L")  # over the steps of each token:
+        self.av = _product(MatMul(), "B.L", "B.L")  # (B, H, L, T, d) @ (B, H, L, d, T)
+        self._add_gate(neuron)
+        self.temporal_causal = cfg.temporal_causal
+        self.temporal_neuron = build_neuron(neuron)
+
+    def _mix(self, q, k, v, mask, keep):
+        # temporal branch: per token and head, attention over the T steps
+        qt, kt, vt = (x.permute(1, 2, 3, 0, 4) for x in (q, k, v))  # (B, H, L, T, d)
+        scores = self.qk(qt, kt.transpose(-1, -2))  # (B, H, L, T, T)
+        if self.temporal_causal:
+            T = q.shape[0]
+            scores = scores * torch.ones(T, T, device=q.device, dtype=q.dtype).tril()
+        mixed = (self.av(scores, vt) * self.scale).permute(3, 0, 1, 2, 4)  # (T, B, H, L, d)
+        v_t = self.temporal_neuron(self._merge(mixed))
+        v_t = self._split(v_t if keep is None else v_t * keep)
+        # sequential branch: spike-driven over tokens
+        kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v_t)))
+        return self.q_gate(q, kv)
+
+
+# attention.type -> its class
+ATTENTIONS: dict[str, type[SpikingSelfAttention]] = {
+    cls.kind: cls for cls in (HDRepSSA, SSA, SDSA, SDSAOverSteps, STSA)
+}
+ATTENTION_TYPES = tuple(ATTENTIONS)
+
+
+def build_attention(dim: int, cfg: AttentionConfig, neuron: NeuronConfig, layer_index: int = 0,
+                    num_layers: int = 1, causal: bool = False,
+                    out_norm: bool = True) -> SpikingSelfAttention:
+    """The attention variant ``cfg.type`` names (:data:`ATTENTIONS`)."""
+    try:
+        cls = ATTENTIONS[cfg.type]
+    except KeyError:
+        raise ValueError(f"attention.type: unknown {cfg.type!r}; "
+                         f"choose {', '.join(ATTENTION_TYPES)}") from None
+    return cls(dim, cfg, neuron, layer_index, num_layers, causal, out_norm)

@@ -7,7 +7,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from ..attention import SpikingSelfAttention
+from ..attention import SpikingSelfAttention, build_attention
 from ..layers import ConvBN, MaskedBatchNorm
 from ..neurons import reset_states
 from ..neurons.config import build_neuron
@@ -72,8 +72,8 @@ class SpikingEncoderLayer(nn.Module):
         post_norm = cfg.block == "post_norm"
 
         def attention(acfg) -> SpikingSelfAttention:
-            return SpikingSelfAttention(cfg.d_model, acfg, cfg.neuron, layer_index, cfg.layers,
-                                        cfg.causal, out_norm=not post_norm)
+            return build_attention(cfg.d_model, acfg, cfg.neuron, layer_index, cfg.layers,
+                                   cfg.causal, out_norm=not post_norm)
 
         def norm() -> nn.Module | None:
             return nn.LayerNorm(cfg.d_model) if post_norm else None
