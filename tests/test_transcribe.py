@@ -44,13 +44,10 @@ def test_pack_contents_and_open(packed):
     assert {"meta.yaml", "config.yaml", "model.pth", "tokens.txt", "feats_stats.npz",
             "MODEL_CARD.md"} <= names
     unpacked = open_pack(packed)
-    try:
-        config = yaml.safe_load(unpacked.config.read_text())
-        assert Path(config["token_list"]).is_file()
-        assert Path(config["normalize_conf"]["stats_file"]).is_file()
-        assert unpacked.sample_rate == 16000 and unpacked.card.startswith("# tiny")
-    finally:
-        unpacked.cleanup()
+    config = yaml.safe_load(unpacked.config.read_text())
+    assert Path(config["token_list"]).is_file()
+    assert Path(config["normalize_conf"]["stats_file"]).is_file()
+    assert unpacked.sample_rate == 16000 and unpacked.card.startswith("# tiny")
 
 
 def test_pack_cli_and_errors(exp_dir, tmp_path, capsys):

@@ -87,16 +87,13 @@ def test_unknown_tts_conf_key_is_a_clear_error(tmp_path):
 
 def test_pack_round_trip_and_strict_loading(packed_tiny_model, tmp_path):
     unpacked = open_pack(packed_tiny_model, task="tts")
-    try:
-        assert unpacked.meta["task"] == "tts" and unpacked.meta["language"] == "en"
-        assert unpacked.sample_rate == FS and unpacked.meta["vocoder"] == "griffin_lim"
-        model, _ = StrictTTSTask.build_model_from_file(unpacked.config, unpacked.model)
-        broken = {k: v for k, v in torch.load(unpacked.model).items() if "postnet" not in k}
-        torch.save(broken, tmp_path / "broken.pth")
-        with pytest.raises(ValueError, match="missing keys"):
-            StrictTTSTask.build_model_from_file(unpacked.config, tmp_path / "broken.pth")
-    finally:
-        unpacked.cleanup()
+    assert unpacked.meta["task"] == "tts" and unpacked.meta["language"] == "en"
+    assert unpacked.sample_rate == FS and unpacked.meta["vocoder"] == "griffin_lim"
+    model, _ = StrictTTSTask.build_model_from_file(unpacked.config, unpacked.model)
+    broken = {k: v for k, v in torch.load(unpacked.model).items() if "postnet" not in k}
+    torch.save(broken, tmp_path / "broken.pth")
+    with pytest.raises(ValueError, match="missing keys"):
+        StrictTTSTask.build_model_from_file(unpacked.config, tmp_path / "broken.pth")
     with pytest.raises(PackError, match="not 'asr'"):
         open_pack(packed_tiny_model, task="asr")
 

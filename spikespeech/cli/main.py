@@ -58,14 +58,15 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with sigterm_as_interrupt():  # so that cleanups run on SIGTERM as on Ctrl-C
             return int(args.run(args) or 0)
-    except (CLIError, SpikespeechError) as exc:  # what the user gave: one line
+    # what the user gave (CLIError included): one line; any other exception is a bug and
+    # keeps its traceback
+    except SpikespeechError as exc:
         print(f"spikespeech {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # the system refused (disk full, permission, missing file): one line
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"spikespeech {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
-    # any other exception is a bug: Python prints where it came from
     except KeyboardInterrupt as exc:  # 128 + the signal's number, as a shell reports it
         return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 

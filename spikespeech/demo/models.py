@@ -87,7 +87,7 @@ class DemoModels:
             self.synthesizer = model
         self.paths[task], self.defaults[task] = path, is_default
         if old is not None:
-            old.close()  # removes its extracted pack
+            old.close()
 
     def switch(self, task: str, path: str | Path) -> str:
         """Load ``path`` as the ``task`` model; on success the old one is closed. Raises

@@ -38,12 +38,19 @@ def nbest_results(asr_model: torch.nn.Module, converter, tokenizer, speech: torc
 def espnet_result(asr_model: torch.nn.Module, converter, tokenizer, hypothesis: Hypothesis) -> tuple:
     """``hypothesis`` as an ESPnet ``Speech2Text`` result ``(text, tokens, token ids, Hypothesis)``."""
     hypothesis_class = import_quietly("espnet.nets.beam_search").Hypothesis
-    specials = (asr_model.blank_id, asr_model.sos, asr_model.eos)
-    token_int = [t for t in hypothesis.tokens if t not in specials]
-    tokens = converter.ids2tokens(token_int)
-    text = tokenizer.tokens2text(tokens) if tokenizer is not None else None
+    text, tokens, token_int = token_text(asr_model, converter, tokenizer, hypothesis.tokens)
     yseq = torch.tensor([asr_model.sos, *hypothesis.tokens, asr_model.eos], dtype=torch.long)
     return text, tokens, token_int, hypothesis_class(yseq=yseq, score=hypothesis.score)
+
+
+def token_text(asr_model: torch.nn.Module, converter, tokenizer,
+               token_ids) -> tuple[str | None, list[str], list[int]]:
+    """``(text, tokens, token ids)`` of ``token_ids`` with blank and <sos/eos> dropped, as
+    ESPnet's ``Speech2Text`` makes them; the text is ``None`` without a tokenizer."""
+    specials = (asr_model.blank_id, asr_model.sos, asr_model.eos)
+    token_int = [t for t in token_ids if t not in specials]
+    tokens = converter.ids2tokens(token_int)
+    return tokenizer.tokens2text(tokens) if tokenizer is not None else None, tokens, token_int
 
 
 def text_tokenizer(token_type: str | None, bpemodel: str | None):

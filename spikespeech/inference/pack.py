@@ -244,14 +244,32 @@ class UnpackedModel:
     def sample_rate(self) -> int:
         return int(self.meta.get("sample_rate", 16000))
 
-    def cleanup(self) -> None:
-        """Kept so that owners can close a pack uniformly: nothing per run is left to remove
-        (cache entries are shared between runs and bounded by :data:`KEEP_CACHED_PACKS`)."""
-
     def file(self, name: str) -> Path | None:
         """``root/name`` if the pack has it (e.g. ``vocoder.pth``), else ``None``."""
         path = self.root / name
         return path if path.is_file() else None
+
+
+class LoadedModel:
+    """What :class:`~spikespeech.inference.Transcriber` and
+    :class:`~spikespeech.inference.Synthesizer` share: the opened :attr:`pack`, its model card,
+    and use in a ``with`` block. Closing removes nothing: the unpacked files are the pack
+    cache's, shared between runs and bounded by :data:`KEEP_CACHED_PACKS`."""
+
+    pack: UnpackedModel
+
+    @property
+    def card(self) -> str | None:
+        return self.pack.card
+
+    def close(self) -> None:
+        """Release the model (nothing on disk to remove)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_pack(path: str | Path, task: str = "asr") -> UnpackedModel:

@@ -19,7 +19,7 @@ import torch
 from ..energy import EnergyMeter, EnergyReport
 from ..errors import SpikespeechError
 from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
-from .pack import PackError, invalid_pack, open_pack
+from .pack import LoadedModel, PackError, invalid_pack, open_pack
 
 SENTENCE_PAUSE_S = 0.2  # silence between the sentences of one text
 
@@ -45,7 +45,7 @@ class Synthesis:
         return self.synth_s / self.duration_s if self.duration_s else 0.0
 
 
-class Synthesizer:
+class Synthesizer(LoadedModel):
     """Load a packed TTS model once (``model=None``: the shipped default voice); :meth:`synthesize`
     one text at a time.
 
@@ -105,19 +105,6 @@ class Synthesizer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.synthesize("a" if self.frontend.language == "en" else "啊", speaker=None)
-
-    @property
-    def card(self) -> str | None:
-        return self.pack.card
-
-    def close(self) -> None:
-        self.pack.cleanup()
-
-    def __enter__(self) -> Synthesizer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def speaker_id(self, speaker: str | None) -> int | None:
         """Speaker name (or numeric id) → the model's sid; ``None`` for one-speaker models."""

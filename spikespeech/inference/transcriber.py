@@ -18,10 +18,10 @@ from ..audio.segment import speech_segments
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_LOOKBACK_SECONDS, DEFAULT_STREAM_CHUNK_SECONDS
 from ..energy import EnergyMeter, EnergyReport
 from ..errors import SpikespeechError
-from ..espnet.decoding import DEFAULT_MODE, DecodingOptions, Hypothesis
-from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError, espnet_result
+from ..espnet.decoding import DEFAULT_MODE, DecodingOptions
+from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError, token_text
 from ..espnet.streaming import CTCStream, samples_per_encoder_frame
-from .pack import PackError, invalid_pack, open_pack
+from .pack import LoadedModel, PackError, invalid_pack, open_pack
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Transcript:
         return self.decode_s / self.duration_s if self.duration_s else 0.0
 
 
-class Transcriber:
+class Transcriber(LoadedModel):
     """Load a packed model once (``model=None``: the shipped default); :meth:`transcribe` one
     utterance at a time.
 
@@ -142,19 +142,6 @@ class Transcriber:
         results = self.speech2text(torch.from_numpy(samples))
         return results[0][0] if results else ""
 
-    @property
-    def card(self) -> str | None:
-        return self.pack.card
-
-    def close(self) -> None:
-        self.pack.cleanup()
-
-    def __enter__(self) -> Transcriber:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     @torch.no_grad()
     def transcribe(self, audio: str | os.PathLike | np.ndarray, energy: bool = False) -> Transcript:
         """``audio``: a file path (any format :func:`~spikespeech.audio.load_audio` reads,
@@ -182,7 +169,6 @@ class Transcriber:
                           energy=meter.report() if meter is not None else None,
                           segments=segments)
 
-
     @torch.no_grad()
     def transcribe_stream(self, audio: str | os.PathLike | np.ndarray,
                           chunk_seconds: float = DEFAULT_STREAM_CHUNK_SECONDS,
@@ -204,6 +190,7 @@ class Transcriber:
             meter.start()
         rate, total = self.sample_rate, len(samples)
         busy_until, latencies, partials, decode_s = 0.0, [], [], 0.0
+        done: list[str] = []  # the texts of the segments a pause has ended
         try:
             for begin in range(0, total, stream.chunk):
                 arrived = min(begin + stream.chunk, total) / rate
@@ -213,8 +200,8 @@ class Transcriber:
                 decode_s += took
                 busy_until = max(busy_until, arrived) + took
                 latencies.append(busy_until - arrived)
-                done = [self._text(segment.nbest[0]) for segment in stream.segments]
-                text = " ".join(t for t in (*done, self._text(Hypothesis(tokens, 0.0))) if t)
+                done += [self._text(seg.nbest[0].tokens) for seg in stream.segments[len(done):]]
+                text = " ".join(t for t in (*done, self._text(tokens)) if t)
                 if text != (partials[-1][1] if partials else ""):
                     partials.append((round(arrived, 3), text))
             tick = time.perf_counter()
@@ -225,8 +212,9 @@ class Transcriber:
                 meter.stop()
         seconds = stream.frame / rate
         ends = [s.end * seconds for s in ended[:-1]] + [total / rate]  # the last one: the audio's end
-        segments = [Segment(round(s.start * seconds, 3), round(end, 3), self._text(s.nbest[0]))
-                    for s, end in zip(ended, ends, strict=True)]
+        done += [self._text(seg.nbest[0].tokens) for seg in ended[len(done):]]
+        segments = [Segment(round(s.start * seconds, 3), round(end, 3), text)
+                    for s, end, text in zip(ended, ends, done, strict=True)]
         duration = total / rate
         latency = StreamLatency(stream.chunk / rate, stream.lookback / rate,
                                 float(np.mean(latencies)), float(np.max(latencies)),
@@ -235,9 +223,9 @@ class Transcriber:
                           decode_s=decode_s + took, energy=meter.report() if meter is not None else None,
                           segments=segments, latency=latency)
 
-    def _text(self, hypothesis: Hypothesis) -> str:
+    def _text(self, token_ids) -> str:
         s2t = self.speech2text
-        return (espnet_result(s2t.asr_model, s2t.converter, s2t.tokenizer, hypothesis)[0] or "").strip()
+        return (token_text(s2t.asr_model, s2t.converter, s2t.tokenizer, token_ids)[0] or "").strip()
 
     def _checked_samples(self, audio: str | os.PathLike | np.ndarray) -> np.ndarray:
         samples = _samples(audio, self.sample_rate)
