@@ -10,7 +10,7 @@ each utterance's fastest of the repeats counted:
 frontend + encoder + greedy CTC. The attention decoder and beam search are left out on
 purpose: they are ESPnet's same transformer decoder for every model here, and with random
 weights their run time depends on the (meaningless) hypothesis length. The spiking
-encoder is timed in its inference form (`reparameterize()`: BN and branches folded).
+encoder is timed in its inference form (`fold_for_inference`: BN and branches folded).
 
     .venv/bin/python bench/encoder_rtf.py [--utterances 20] [--repeats 5] [--json]
 
@@ -47,6 +47,7 @@ def build(encoder: str, encoder_conf: dict, work: Path):
     # isort: off
     # first: registers iml_spikeformer and imports ESPnet without its import-time downloads
     from spikespeech.espnet import register
+    from spikespeech.layers import fold_for_inference
 
     register()
     from espnet2.tasks.asr import ASRTask
@@ -63,8 +64,7 @@ def build(encoder: str, encoder_conf: dict, work: Path):
     path.write_text(yaml.safe_dump(base))
     args = ASRTask.get_parser().parse_args(["--config", str(path), "--token_list", str(tokens)])
     model = ASRTask.build_model(args).eval()
-    if hasattr(model.encoder, "reparameterize"):
-        model.encoder.reparameterize()
+    fold_for_inference(model.encoder, inplace=True)
     return model
 
 

@@ -3,7 +3,7 @@
 Both acoustic models are ``spikespeech.tts.SpikeVoice`` built from ``conf/tts/small.yaml``
 (spiking: binary LIF, T=4, STSA) and from the same YAML with ``backbone: ann`` (the
 FastSpeech2-style baseline: same code and shapes, spikes off), each after the same
-``torch.manual_seed``, in their inference form (``eval()``, ``reparameterize()``), under
+``torch.manual_seed``, in their inference form (``fold_for_inference``), under
 ``torch.no_grad()``, at batch 1. Every model's mel goes through the same
 ``GriffinLimVocoder(MelSpec(), n_iter=32)`` (LJSpeech 22.05 kHz, hop 256).
 
@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 
 from spikespeech.config import from_dict, load_yaml
+from spikespeech.layers import fold_for_inference
 from spikespeech.text import Frontend
 from spikespeech.tts import SpikeVoice, SpikeVoiceConfig
 from spikespeech.vocoder import GriffinLimVocoder, MelSpec
@@ -116,7 +117,7 @@ def build(path: Path, backbone: str | None, vocab_size: int, n_mels: int,
     model = SpikeVoice(vocab_size, n_mels, cfg).eval()
     params = {"synthesiser": model.num_parameters(exclude_aligner=True),
               "with_aligner": model.num_parameters()}
-    model.reparameterize()
+    model = fold_for_inference(model, inplace=True)
     params["inference_form"] = model.num_parameters(exclude_aligner=True)
     return model, params
 
@@ -294,7 +295,7 @@ def print_human(report: dict, names: list[str]) -> None:
         print(f"{r['label']:<36}{r['params']['synthesiser'] / 1e6:>7.2f} M{r['acoustic_s']:>12.3f}"
               f"{r['vocoder_s']:>11.3f}{r['acoustic_rtf']:>14.4f}{r['vocoder_rtf']:>13.4f}"
               f"{r['total_rtf']:>11.4f}")
-    print("(params: synthesiser without the training-only aligner, before reparameterize; "
+    print("(params: synthesiser without the training-only aligner, before folding; "
           "inference form: " + ", ".join(f"{n} {report['models'][n]['params']['inference_form'] / 1e6:.2f} M"
                                          for n in names) + ")")
     print()

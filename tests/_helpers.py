@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from spikespeech.layers import MaskedBatchNorm
+from spikespeech.layers import MaskedBatchNorm, fold_for_inference
 
 
 def randomize_bn_affine(model: nn.Module, seed: int = 0, bias_mean: float = 0.5) -> None:
@@ -25,16 +25,14 @@ def randomize_bn_affine(model: nn.Module, seed: int = 0, bias_mean: float = 0.5)
             bn.bias.copy_(bias_mean + 0.5 * torch.randn(n, generator=g, dtype=bn.bias.dtype))
 
 
-def reparameterize_keep_dtype(module: nn.Module) -> nn.Module:
-    """``module.reparameterize()``, then cast back to the module's dtype.
+def folded_keep_dtype(module: nn.Module) -> nn.Module:
+    """``fold_for_inference(module)`` (a folded copy), cast to the module's dtype.
 
-    ``fold_batchnorm`` keeps the dtype (``test_attention.py::test_reparameterize_keeps_dtype``
-    checks it), so the cast is a no-op kept as a guard for the other tests.
+    ``fold_batchnorm`` keeps the dtype (``test_attention.py::test_folding_keeps_dtype`` checks
+    it), so the cast is a no-op kept as a guard for the other tests.
     """
     dtype = next(module.parameters()).dtype
-    out = module.reparameterize()
-    module.to(dtype)
-    return module if out is None else out
+    return fold_for_inference(module).to(dtype)
 
 
 def random_spikes(shape, levels: int, generator: torch.Generator | None = None,

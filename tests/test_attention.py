@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from _helpers import (
+    folded_keep_dtype,
     is_spike_tensor,
     random_spikes,
     randomize_bn_affine,
-    reparameterize_keep_dtype,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,12 +18,15 @@ from spikespeech.attention import (
     ATTENTION_TYPES,
     AttentionConfig,
     DecayConfig,
+    FoldedProjection,
     HierarchicalDecayMask,
+    QKVSpikes,
     RepProjection,
+    StackedQKVSpikes,
     build_attention,
     decay_exponents,
 )
-from spikespeech.layers import MatMul
+from spikespeech.layers import MatMul, fold_for_inference
 from spikespeech.neurons.config import NeuronConfig
 
 DT = torch.float64
@@ -217,7 +220,7 @@ def _apply_conv1d(conv, s, kernel, causal):
 
 @pytest.mark.parametrize("kernel", [0, 3, 5])
 @pytest.mark.parametrize("causal", [False, True])
-def test_rep_projection_reparameterize_and_as_conv1d(kernel, causal):
+def test_rep_projection_folds_and_becomes_one_conv1d(kernel, causal):
     C, L = 8, 11
     g = torch.Generator().manual_seed(kernel + 10 * causal)
     proj = RepProjection(C, kernel, causal).double()
@@ -234,13 +237,13 @@ def test_rep_projection_reparameterize_and_as_conv1d(kernel, causal):
     s = random_spikes((2, 3, L, C), 3, g)
     with torch.no_grad():
         before = proj(s)
-        reparameterize_keep_dtype(proj)
-        assert proj.reparameterized
-        after = proj(s)
-        reparameterize_keep_dtype(proj)  # idempotent
-        again = proj(s)
-        conv = proj.as_conv1d()
+        folded = folded_keep_dtype(proj)
+        assert isinstance(folded, FoldedProjection)
+        after = folded(s)
+        again = folded_keep_dtype(folded)(s)  # folding a folded form changes nothing
+        conv = folded.as_conv1d()
         via_conv = _apply_conv1d(conv, s, kernel, causal)
+        assert torch.equal(proj(s), before)  # the training form is untouched
     assert torch.allclose(before, after, atol=1e-5)
     assert torch.equal(after, again)
     assert conv.weight.shape == (C, C, max(kernel, 1))
@@ -250,7 +253,7 @@ def test_rep_projection_reparameterize_and_as_conv1d(kernel, causal):
         shifted = s.clone()
         shifted[:, :, 0] = 0
         with torch.no_grad():
-            changed = proj(shifted)
+            changed = folded(shifted)
         # non-causal: frame 1 sees frame 0; causal: frame 1 sees frame 0 too (left context)
         assert not torch.allclose(changed[:, :, 1], after[:, :, 1])
 
@@ -266,22 +269,17 @@ def test_rep_projection_causal_ignores_future_frames():
 
 
 @pytest.mark.parametrize("kernel", [0, 3])
-def test_reparameterize_keeps_dtype(kernel):
+def test_folding_keeps_dtype(kernel):
     """Folding must keep the module's dtype (a float64 model stays float64)."""
     proj = RepProjection(4, kernel).double().eval()
     s = random_spikes((1, 2, 5, 4), 2)
     with torch.no_grad():
         before = proj(s)
-        proj.reparameterize()
-        dtypes = {p.dtype for p in proj.parameters()}
+        folded = proj.folded()
+        dtypes = {p.dtype for p in folded.parameters()}
         assert dtypes == {torch.float64}, dtypes
-        assert proj.as_conv1d().weight.dtype == torch.float64
-        assert torch.allclose(proj(s), before, atol=1e-12)
-
-
-def test_as_conv1d_requires_reparameterize():
-    with pytest.raises(RuntimeError, match="reparameterize"):
-        RepProjection(4, 3).as_conv1d()
+        assert folded.as_conv1d().weight.dtype == torch.float64
+        assert torch.allclose(folded(s), before, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------
@@ -317,7 +315,7 @@ def _prepared_attention(kind, neuron, causal=False, L=10):
 
 @pytest.mark.parametrize("kind", ATTENTION_TYPES)
 @pytest.mark.parametrize("neuron", ["imls", "lif"])
-def test_attention_shape_and_reparameterize(kind, neuron):
+def test_attention_shape_and_inference_form(kind, neuron):
     _, T, D = NEURONS[neuron]
     L = 10
     attn = _prepared_attention(kind, neuron, L=L)
@@ -326,10 +324,11 @@ def test_attention_shape_and_reparameterize(kind, neuron):
     with torch.no_grad():
         out = attn(s * mask[None, :, :, None], mask)
         out_nomask = attn(s)
-        reparameterize_keep_dtype(attn)
-        assert attn.qkv is not None and not hasattr(attn, "q_proj")  # stacked inference form
-        out_rep = attn(s * mask[None, :, :, None], mask)
-        out_rep_nomask = attn(s)
+        folded = folded_keep_dtype(attn)
+        assert isinstance(folded.qkv, StackedQKVSpikes)  # one projection and neuron call
+        assert isinstance(attn.qkv, QKVSpikes)  # the trained model is untouched
+        out_rep = folded(s * mask[None, :, :, None], mask)
+        out_rep_nomask = folded(s)
     assert out.shape == (T, 3, L, 16)
     assert torch.isfinite(out).all()
     # the attention path carries signal: outputs vary across tokens (BN alone would not)
@@ -375,6 +374,35 @@ def test_each_type_is_its_own_class_with_only_its_parts(kind):
     assert hasattr(attn, "hdm") == (kind in ("hd_repssa", "ssa"))  # None for ssa
     assert (getattr(attn, "hdm", None) is not None) == (kind == "hd_repssa")
     assert hasattr(attn, "temporal_neuron") == (kind == "stsa")
+
+
+@pytest.mark.parametrize("kind", ATTENTION_TYPES)
+def test_state_dicts_saved_before_the_qkv_submodule_still_load(kind):
+    """Checkpoints and packs written before the Q/K/V spikes moved into ``qkv`` name them
+    ``q_proj.…``, ``q_neuron.…`` on the attention itself; they load unchanged."""
+    neuron = NeuronConfig(type="imls", levels=4)
+    cfg = AttentionConfig(type=kind, heads=4)
+    torch.manual_seed(0)
+    trained = build_attention(16, cfg, neuron).double().eval()
+    randomize_bn_affine(trained)
+    old_names = {k.replace("qkv.", "", 1): v for k, v in trained.state_dict().items()}
+    assert any(k.startswith("q_proj.") for k in old_names)
+    loaded = build_attention(16, cfg, neuron).double().eval()
+    loaded.load_state_dict(old_names, strict=True)
+    s = random_spikes((1, 2, 7, 16), 4, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(loaded(s), trained(s))
+
+
+def test_fold_for_inference_returns_a_new_model_unless_in_place():
+    attn = build_attention(16, AttentionConfig(type="hd_repssa", heads=4), NeuronConfig())
+    before = {k: v.clone() for k, v in attn.state_dict().items()}
+    folded = fold_for_inference(attn)
+    assert folded is not attn and isinstance(attn.qkv, QKVSpikes) and attn.training
+    assert all(torch.equal(v, attn.state_dict()[k]) for k, v in before.items())
+    assert not folded.training and isinstance(folded.qkv, StackedQKVSpikes)
+    assert fold_for_inference(attn, inplace=True) is attn and isinstance(attn.qkv, StackedQKVSpikes)
+    assert isinstance(fold_for_inference(RepProjection(8, 3)), FoldedProjection)  # a foldable root
 
 
 def test_attention_unknown_type():

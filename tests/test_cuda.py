@@ -38,6 +38,7 @@ from spikespeech.encoder import (
     make_pad_mask,
 )
 from spikespeech.energy import EnergyMeter, measure_energy
+from spikespeech.layers import fold_for_inference
 from spikespeech.neurons import IMLSNeuron, MultiStepLIF, reset_states
 from spikespeech.tts import SpikeVoice, load_tts_config
 
@@ -236,13 +237,13 @@ def test_imls_neuron_on_device_matches_cpu():
 
 
 @pytest.mark.parametrize("name", ENCODER_CONFIGS)
-def test_reparameterized_encoder_equals_trained_form_on_device(name):
+def test_folded_encoder_equals_trained_form_on_device(name):
     model = prepared_encoder(name).to(DEVICE)
     assert isinstance(model, SpikingEncoder)
     x, lengths = on(DEVICE, *inputs(name))
     with torch.no_grad():
         trained = model(x, lengths)
-        model.reparameterize()
+        model = fold_for_inference(model)
         folded = model(x, lengths)
     assert_on_device(model)
     assert_informative(trained.cpu())
@@ -336,11 +337,11 @@ def test_spikevoice_training_gradients_match_cpu(name):
 
 
 @pytest.mark.parametrize(("name", "backbone"), VARIANTS)
-def test_spikevoice_reparameterize_on_device(name, backbone):
+def test_spikevoice_folding_on_device(name, backbone):
     model = prepared_model(tts_config(backbone, name), dtype=DT).to(DEVICE)
     tokens = torch.tensor([1, 4, 2, 7, 3], device=DEVICE)
     before = model.infer(tokens)
-    model.reparameterize()
+    model = fold_for_inference(model)
     after = model.infer(tokens)
     assert_on_device(model)
     assert torch.equal(after["durations"], before["durations"])

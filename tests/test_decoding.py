@@ -37,6 +37,7 @@ from spikespeech.espnet.decoding import (  # noqa: E402
 )
 from spikespeech.inference.pack import PackError, pack_asr_model  # noqa: E402
 from spikespeech.inference.transcriber import Transcriber  # noqa: E402
+from spikespeech.layers import fold_for_inference  # noqa: E402
 
 
 def _speech(seconds: float, rate: int = 16000, seed: int = 0) -> np.ndarray:
@@ -232,7 +233,7 @@ def test_attention_mode_is_espnets_joint_beam_search(packed):
         pack = transcriber.pack
         speech2text = Speech2Text(asr_train_config=str(pack.config), asr_model_file=str(pack.model),
                                   beam_size=3, ctc_weight=0.4, lm_weight=0.0, nbest=1)
-        speech2text.asr_model.encoder.reparameterize()
+        fold_for_inference(speech2text.asr_model.encoder, inplace=True)
         with torch.no_grad():
             assert text == speech2text(torch.from_numpy(audio))[0][0].strip()
 

@@ -196,7 +196,7 @@ def test_plots_cope_with_models_without_spikes():
                plots.energy_bars(EnergyReport([]), "x"), plots.mel_spectrogram(np.zeros((0, 80))),
                plots.spike_raster(np.zeros((0, 0)), "x", 4)]
     assert all(isinstance(f, Figure) for f in figures)
-    assert plots.layer_of("encoder.layers.3.attn.qkv_neuron") == "encoder 3"
+    assert plots.layer_of("encoder.layers.3.attn.qkv.neuron") == "encoder 3"
     assert plots.layer_of("postnet.acts.2") == "postnet.acts"
 
 

@@ -9,10 +9,10 @@ import zlib
 
 import pytest
 import torch
-from _helpers import is_spike_tensor, randomize_bn_affine, reparameterize_keep_dtype
+from _helpers import folded_keep_dtype, is_spike_tensor, randomize_bn_affine
 from torch import nn
 
-from spikespeech.attention import ATTENTION_TYPES, AttentionConfig
+from spikespeech.attention import ATTENTION_TYPES, AttentionConfig, StackedQKVSpikes
 from spikespeech.encoder import (
     ANNEncoder,
     EncoderConfig,
@@ -21,7 +21,7 @@ from spikespeech.encoder import (
     build_encoder,
     make_pad_mask,
 )
-from spikespeech.layers import MaskedBatchNorm
+from spikespeech.layers import MaskedBatchNorm, fold_for_inference
 from spikespeech.neurons import IMLSNeuron, spike_driven_apply
 
 DT = torch.float64
@@ -210,19 +210,19 @@ def test_every_neuron_in_imls_encoder_emits_counts():
 
 
 # ----------------------------------------------------------------------------------------
-# Reparameterised vs trained form
+# Folded (inference) vs trained form
 # ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("neuron", NEURON_TYPES)
 @pytest.mark.parametrize("causal", [False, True])
-def test_reparameterized_encoder_matches_trained_form(neuron, causal):
+def test_folded_encoder_matches_trained_form(neuron, causal):
     model = prepared("hd_repssa", neuron, causal=causal)
     assert model.config.attention.rep_kernel == 3
     _, short, _ = _padded_inputs(seed=5)
     with torch.no_grad():
         before = model(short, LENGTHS)
-        assert reparameterize_keep_dtype(model) is model
-        after = model(short, LENGTHS)
-    assert all(layer.attn.qkv is not None for layer in model.layers)  # stacked inference form
+        folded = folded_keep_dtype(model)
+        after = folded(short, LENGTHS)
+    assert all(isinstance(layer.attn.qkv, StackedQKVSpikes) for layer in folded.layers)
     _assert_informative(before)
     assert torch.allclose(before, after, atol=1e-5)
 
@@ -350,9 +350,9 @@ def test_non_finite_padding_never_leaks_into_valid_frames(kind):
     _assert_padded_zero(dirty)
 
 
-def test_encoder_reparameterize_reaches_the_stacked_inference_form():
-    model = build_encoder(make_config(), "spiking").eval().reparameterize()
+def test_folding_the_encoder_reaches_the_stacked_inference_form():
+    model = fold_for_inference(build_encoder(make_config(), "spiking"))
     for layer in model.layers:
-        assert layer.attn.qkv is not None and not hasattr(layer.attn, "q_proj")
+        assert isinstance(layer.attn.qkv, StackedQKVSpikes)
     assert not any(isinstance(m, MaskedBatchNorm) for n, m in model.named_modules()
                    if n.startswith("layers."))

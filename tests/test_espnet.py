@@ -18,6 +18,7 @@ from espnet2.tasks.asr import ASRTask  # noqa: E402  (offline, ours registered: 
 
 from spikespeech.config import ConfigError  # noqa: E402
 from spikespeech.espnet import IMLSpikeformerEncoder, load_state_dict_strict  # noqa: E402
+from spikespeech.layers import fold_for_inference  # noqa: E402
 
 
 def _token_list(path: Path, size: int) -> Path:
@@ -174,7 +175,7 @@ def test_strict_loading(tmp_path):
 def test_energy_meter_counts_subsampling_as_macs_and_blocks_as_acs():
     from spikespeech.energy import measure_energy
 
-    enc = _encoder().eval().reparameterize()
+    enc = fold_for_inference(_encoder())
     report = measure_energy(enc, torch.randn(1, 60, 80), torch.tensor([60]))
     first = [layer for layer in report.layers if layer.name.startswith("embed.")]
     assert first and all(layer.input == "real" and layer.acs == 0 for layer in first)

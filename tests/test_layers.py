@@ -173,15 +173,12 @@ def test_stacked_imls_neuron_equals_its_neurons_slice_by_slice():
 
 
 def test_stacked_projection_equals_separate_projections():
-    from spikespeech.attention.reparam import RepProjection, StackedProjection
+    from spikespeech.attention import RepProjection, StackedProjection
 
     torch.manual_seed(4)
-    projections = [RepProjection(8, kernel=3).eval() for _ in range(3)]
+    projections = [RepProjection(8, kernel=3).eval().folded() for _ in range(3)]
     s = (torch.rand(1, 2, 7, 8) > 0.5).float()
     with torch.no_grad():
-        for p in projections:
-            p(s)  # eval: running statistics are used
-            p.reparameterize()
         stacked = StackedProjection(projections)(s)
         for i, p in enumerate(projections):
             torch.testing.assert_close(stacked[..., i, :], p(s), rtol=0, atol=1e-6)

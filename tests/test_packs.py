@@ -31,6 +31,7 @@ from spikespeech.atomic import atomic_write_text  # noqa: E402
 from spikespeech.cli.main import main  # noqa: E402
 from spikespeech.inference import pack as packing  # noqa: E402
 from spikespeech.inference.pack import PackError, cache_dir, open_pack  # noqa: E402
+from spikespeech.layers import fold_for_inference  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -373,7 +374,7 @@ def test_espnets_own_unpack_loads_our_packs(packed, packed_tiny_model, tmp_path)
     kwargs = unpack(packed, tmp_path / "asr")
     assert set(kwargs) == {"asr_train_config", "asr_model_file"}
     speech2text = Speech2Text(**kwargs, beam_size=3, ctc_weight=0.4, lm_weight=0.0, nbest=1)
-    speech2text.asr_model.encoder.reparameterize()
+    fold_for_inference(speech2text.asr_model.encoder, inplace=True)
     audio = np.random.default_rng(2).uniform(-0.3, 0.3, 12000).astype(np.float32)
     with Transcriber(packed, mode="attention", beam_size=3, ctc_weight=0.4) as ours, torch.no_grad():
         assert speech2text(torch.from_numpy(audio))[0][0].strip() == ours.transcribe(audio).text

@@ -4,7 +4,6 @@ inference speed control, the full-size parameter count and an overfit run on rea
 
 from __future__ import annotations
 
-import copy
 import dataclasses as dc
 import itertools
 import math
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from spikespeech.config import ConfigError, from_dict
 from spikespeech.encoder import ANNEncoder, SpikingEncoder
 from spikespeech.energy import EnergyMeter
+from spikespeech.layers import fold_for_inference
 from spikespeech.neurons import IMLSNeuron, MultiStepLIF, SpikingNeuron
 from spikespeech.tts import (
     ConvStack,
@@ -357,7 +357,7 @@ def test_infer_speed_and_external_durations():
         model.infer(tokens, speed=0.0)
 
 
-def test_reparameterize_keeps_eval_outputs():
+def test_folding_keeps_eval_outputs():
     model = prepared_model(tiny_config())
     batch = random_batch(dtype=DT)
     durations = torch.tensor([[3, 3, 3, 2, 3, 3, 3], [3, 3, 3, 3, 3, 0, 0], [3, 3, 3, 0, 0, 0, 0]])
@@ -366,7 +366,7 @@ def test_reparameterize_keeps_eval_outputs():
         before = model(**batch, durations=durations)
     before_infer = model.infer(tokens)
     n_before = model.num_parameters(exclude_aligner=True)
-    model.reparameterize()
+    model = fold_for_inference(model)
     assert not any(type(m).__name__ == "ConvBN" and m.bn is not None for m in model.modules())
     assert model.num_parameters(exclude_aligner=True) < n_before
     with torch.no_grad():
@@ -401,8 +401,7 @@ def test_ann_backbone_runs():
     assert torch.isfinite(out.loss)
     model.eval()
     before = model.infer(torch.tensor([1, 2, 3]))
-    model.reparameterize()
-    after = model.infer(torch.tensor([1, 2, 3]))
+    after = fold_for_inference(model).infer(torch.tensor([1, 2, 3]))
     torch.testing.assert_close(after["mel"], before["mel"], atol=1e-4, rtol=1e-4)
 
 
@@ -419,8 +418,8 @@ def test_imls_config_runs():
     model.eval()
     result = model.infer(torch.tensor([1, 2, 3, 4]))
     assert result["mel"].shape[0] == int(result["durations"].sum()) >= 1
-    reparam = copy.deepcopy(model).reparameterize()
-    torch.testing.assert_close(reparam.infer(torch.tensor([1, 2, 3, 4]))["mel"], result["mel"],
+    folded = fold_for_inference(model)
+    torch.testing.assert_close(folded.infer(torch.tensor([1, 2, 3, 4]))["mel"], result["mel"],
                                atol=1e-4, rtol=1e-4)
 
 

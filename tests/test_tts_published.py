@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from spikespeech.attention import AttentionConfig
+from spikespeech.attention import AttentionConfig, StackedQKVSpikes
 from spikespeech.config import from_dict
 from spikespeech.encoder import EncoderConfig, NeuronConfig, SpikingEncoder, make_pad_mask
+from spikespeech.layers import fold_for_inference
 from spikespeech.tts import SpikeVoice, SpikeVoiceConfig, load_tts_config
 
 CONF = Path(__file__).resolve().parents[1] / "spikespeech" / "conf" / "tts"
@@ -125,7 +126,8 @@ def test_forward_backward_shapes(published):
     out.loss.backward()
     enc = model.encoder.layers[0]
     for p in (model.encoder.time_embed, model.decoder.time_embed, model.embed.weight,
-              enc.temporal_attn.q_proj.linear.conv.layer.weight, enc.attn.q_proj.linear.conv.layer.weight,
+              enc.temporal_attn.qkv.q_proj.linear.conv.layer.weight,
+              enc.attn.qkv.q_proj.linear.conv.layer.weight,
               model.variance.energy_predictor.stack.readout.bias, model.mel_head.linear.weight):
         assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
     model.eval()
@@ -240,11 +242,11 @@ def test_energy_meter_runs_on_the_published_model(published):
     assert meter.report() is not None
 
 
-def test_reparameterized_published_model_synthesizes_the_same(published):
+def test_folded_published_model_synthesizes_the_same(published):
     model, (tokens, _, _, _, _, _, durations) = trained_briefly(published, seed=5)
     before = model.infer(tokens[0], durations=durations[0])["mel"]
-    model.reparameterize()
-    assert model.encoder.layers[0].temporal_attn.qkv is not None  # folded inference form
+    model = fold_for_inference(model)
+    assert isinstance(model.encoder.layers[0].temporal_attn.qkv, StackedQKVSpikes)
     after = model.infer(tokens[0], durations=durations[0])["mel"]
     assert before.std(0).max() > 1e-3  # the decoder is not silent: frames differ
     assert torch.allclose(before, after, atol=1e-4)

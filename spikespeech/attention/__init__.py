@@ -2,7 +2,8 @@
 
 from .config import AttentionConfig, DecayConfig
 from .hdm import HierarchicalDecayMask, decay_exponents
-from .reparam import RepProjection
+from .qkv import QKVSpikes, StackedQKVSpikes
+from .reparam import FoldedProjection, RepProjection, StackedProjection
 from .spiking import ATTENTION_TYPES, ATTENTIONS, SpikingSelfAttention, build_attention
 
 __all__ = [
@@ -10,9 +11,13 @@ __all__ = [
     "ATTENTION_TYPES",
     "AttentionConfig",
     "DecayConfig",
+    "FoldedProjection",
     "HierarchicalDecayMask",
+    "QKVSpikes",
     "RepProjection",
     "SpikingSelfAttention",
+    "StackedProjection",
+    "StackedQKVSpikes",
     "build_attention",
     "decay_exponents",
 ]

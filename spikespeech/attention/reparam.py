@@ -6,10 +6,10 @@ Training form (multi-branch)::
 
 Both branches are linear in ``s`` and BN is affine in eval mode, so after training the
 whole projection folds into a single convolution over the token axis whose kernel is
-dense at the centre tap and diagonal elsewhere. :meth:`RepProjection.reparameterize`
-stores it as that centre ``Linear`` (with the merged bias) plus the depthwise side taps
-(same maths as one conv, without materialising the zero entries); :meth:`as_conv1d`
-materialises the single dense ``Conv1d`` for export.
+dense at the centre tap and diagonal elsewhere. :meth:`RepProjection.folded` returns it as
+a :class:`FoldedProjection`: that centre ``Linear`` (with the merged bias) plus the depthwise
+side taps (same maths as one conv, without materialising the zero entries); its
+:meth:`~FoldedProjection.as_conv1d` materialises the single dense ``Conv1d`` for export.
 """
 
 from __future__ import annotations
@@ -28,52 +28,52 @@ class RepProjection(nn.Module):
         self.dim, self.kernel, self.causal = dim, kernel, causal
         self.linear = ConvBN(dim, dim, 1)
         self.temporal = ConvBN(dim, dim, kernel, groups=dim, causal=causal) if kernel > 0 else None
-        self.fused_linear: TokenConv | None = None
-        self.fused_temporal: TokenConv | None = None
-
-    @property
-    def reparameterized(self) -> bool:
-        return self.fused_linear is not None
 
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        if self.fused_linear is not None:
-            y = self.fused_linear(s)
-            return y if self.fused_temporal is None else y + self.fused_temporal(s)
         y = self.linear(s, mask)
         return y if self.temporal is None else y + self.temporal(s, mask)
 
     @torch.no_grad()
-    def reparameterize(self) -> None:
-        """Fold the branches and their BNs (eval statistics) into the inference form."""
-        if self.reparameterized:
-            return
+    def folded(self) -> FoldedProjection:
+        """The inference form: both branches and their BNs (eval statistics) folded."""
         linear = self.linear.fold()
         temporal = None
         if self.temporal is not None:
             temporal = self.temporal.fold()
             linear.layer.bias.add_(temporal.layer.bias)  # one bias for the whole projection
             temporal.layer.bias = None
-        self.fused_linear, self.fused_temporal = linear, temporal
-        del self.linear
-        self.temporal = None
+        return FoldedProjection(linear, temporal, self.kernel, self.causal)
+
+
+class FoldedProjection(nn.Module):
+    """Inference form of :class:`RepProjection`: the centre ``Linear`` (with the merged bias)
+    plus the depthwise side taps, the same maths as one conv without its zero entries."""
+
+    def __init__(self, linear: TokenConv, temporal: TokenConv | None, kernel: int,
+                 causal: bool) -> None:
+        super().__init__()
+        self.linear, self.temporal = linear, temporal
+        self.dim, self.kernel, self.causal = linear.layer.weight.shape[0], kernel, causal
+
+    def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        y = self.linear(s)
+        return y if self.temporal is None else y + self.temporal(s)
 
     @torch.no_grad()
     def as_conv1d(self) -> nn.Conv1d:
-        """The folded projection as one dense ``Conv1d`` (``C x C x k``) over the token axis."""
-        if not self.reparameterized:
-            raise RuntimeError("RepProjection.as_conv1d: call reparameterize() first")
+        """The projection as one dense ``Conv1d`` (``C x C x k``) over the token axis."""
         k = max(self.kernel, 1)
         pad = 0 if self.causal else k // 2
         conv = nn.Conv1d(self.dim, self.dim, k, padding=pad, bias=True)
-        conv = conv.to(self.fused_linear.layer.weight)
+        conv = conv.to(self.linear.layer.weight)
         weight = torch.zeros_like(conv.weight)
         centre = k - 1 if self.causal else k // 2
-        weight[:, :, centre] = self.fused_linear.layer.weight
-        if self.fused_temporal is not None:
+        weight[:, :, centre] = self.linear.layer.weight
+        if self.temporal is not None:
             idx = torch.arange(self.dim)
-            weight[idx, idx, :] += self.fused_temporal.layer.weight[:, 0, :]
+            weight[idx, idx, :] += self.temporal.layer.weight[:, 0, :]
         conv.weight.copy_(weight)
-        conv.bias.copy_(self.fused_linear.layer.bias)
+        conv.bias.copy_(self.linear.layer.bias)
         return conv
 
 
@@ -85,24 +85,22 @@ class StackedProjection(nn.Module):
     ``S`` folded projections one by one.
     """
 
-    def __init__(self, projections: list[RepProjection]) -> None:
+    def __init__(self, projections: list[FoldedProjection]) -> None:
         super().__init__()
-        if not all(p.reparameterized for p in projections):
-            raise ValueError("StackedProjection: reparameterize() the projections first")
         self.slices, self.dim = len(projections), projections[0].dim
-        weight = torch.cat([p.fused_linear.layer.weight for p in projections])
-        bias = torch.cat([p.fused_linear.layer.bias for p in projections])
+        weight = torch.cat([p.linear.layer.weight for p in projections])
+        bias = torch.cat([p.linear.layer.bias for p in projections])
         self.linear = nn.Linear(self.dim, self.slices * self.dim).to(weight)
         with torch.no_grad():
             self.linear.weight.copy_(weight)
             self.linear.bias.copy_(bias)
         self.temporal = None
-        first = projections[0].fused_temporal
+        first = projections[0].temporal
         if first is not None:  # one grouped conv: S outputs per input channel
             conv = first.layer
             self.temporal = DepthwiseTokenConv(self.dim, conv.kernel_size[0], conv.causal,
                                                multiplier=self.slices).to(weight)
-            taps = torch.stack([p.fused_temporal.layer.weight[:, 0, :] for p in projections], 1)
+            taps = torch.stack([p.temporal.layer.weight[:, 0, :] for p in projections], 1)
             with torch.no_grad():
                 self.temporal.weight.copy_(taps.reshape(-1, 1, taps.shape[-1]))  # c * S + s
 

@@ -21,17 +21,14 @@ membrane stream. Every weight layer and every product between activations sees s
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
 
 from ..layers import ConvBN, ElementwiseMul, MatMul
-from ..neurons import IMLSNeuron
 from ..neurons.config import NeuronConfig, build_neuron
 from .config import AttentionConfig
 from .hdm import HierarchicalDecayMask
-from .reparam import RepProjection, StackedProjection
+from .qkv import QKVSpikes, fire, split_heads
 
 
 def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
@@ -41,9 +38,9 @@ def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
 
 
 class SpikingSelfAttention(nn.Module):
-    """The part every variant shares: spiking Q/K/V projections (linear+BN, reparameterisable),
-    their neurons, the output projection, and the inference form (one stacked Q/K/V projection
-    and neuron call, made by :meth:`reparameterize`). A variant (:data:`ATTENTIONS`, built by
+    """The part every variant shares: the Q/K/V spikes (:class:`QKVSpikes`: reparameterisable
+    projections and their neurons; :func:`~spikespeech.layers.fold_for_inference` swaps in the
+    stacked inference form) and the output projection. A variant (:data:`ATTENTIONS`, built by
     :func:`build_attention`) says how Q, K and V mix (:meth:`_mix`).
 
     ``out_norm=False``: the output projection is a biased linear map without BN (for blocks
@@ -67,40 +64,26 @@ class SpikingSelfAttention(nn.Module):
         self.d_head = dim // cfg.heads
         self.scale = cfg.scale if cfg.scale is not None else self.d_head**-0.5
         self.causal = causal
-        kernel = self._projection_kernel(cfg)
-        self.q_proj = RepProjection(dim, kernel, causal)
-        self.k_proj = RepProjection(dim, kernel, causal)
-        self.v_proj = RepProjection(dim, kernel, causal)
-        self.q_neuron = build_neuron(neuron)
-        self.k_neuron = build_neuron(neuron)
-        self.v_neuron = build_neuron(neuron)
+        self.along_tokens = self._neurons_along_tokens(cfg)
+        self.qkv = QKVSpikes(dim, cfg.heads, self._projection_kernel(cfg), causal, neuron,
+                             self.along_tokens)
         # the gate Q ⊙ SN(...) keeps binary spikes binary, but multi-level counts multiply to
         # 0..D², so they are re-quantised to 0..D by one more neuron
         self.attn_neuron = build_neuron(neuron) if not self.gated or neuron.type == "imls" else None
         self.out_proj = ConvBN(dim, dim, 1, norm=out_norm)
-        self.qkv: StackedProjection | None = None  # inference form, set by reparameterize()
-        self.along_tokens = False  # neurons integrate along the token axis (sdsa_steps)
+        self.register_load_state_dict_pre_hook(_qkv_keys_of_older_versions)
 
     @staticmethod
     def _projection_kernel(cfg: AttentionConfig) -> int:
         return 0  # linear+BN projections
 
+    @staticmethod
+    def _neurons_along_tokens(cfg: AttentionConfig) -> bool:
+        return False  # neurons integrate along T
+
     # ---- helpers -------------------------------------------------------------------------
-    def _fire(self, neuron: nn.Module, x: torch.Tensor, token_axis: int = -2) -> torch.Tensor:
-        """``neuron`` on time-first currents, integrating along T (or along the token axis
-        when ``along_tokens``)."""
-        if not self.along_tokens:
-            return neuron(x)
-        return neuron(x.transpose(0, token_axis)).transpose(0, token_axis)
-
-    def _spikes(self, proj, neuron, s, mask, keep):
-        out = self._fire(neuron, proj(s, mask))
-        return out if keep is None else out * keep
-
-    def _split(self, x: torch.Tensor) -> torch.Tensor:
-        # (T, B, L, C) -> (T, B, H, L, d)
-        T, B, L, _ = x.shape
-        return x.reshape(T, B, L, self.heads, self.d_head).transpose(2, 3)
+    def _split(self, x: torch.Tensor) -> torch.Tensor:  # (T, B, L, C) -> (T, B, H, L, d)
+        return split_heads(x, self.heads)
 
     @staticmethod
     def _merge(x: torch.Tensor) -> torch.Tensor:
@@ -111,16 +94,7 @@ class SpikingSelfAttention(nn.Module):
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``s``: ``(T, B, L, C)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C)``."""
         keep = None if mask is None else mask[None, :, :, None].to(s.dtype)
-        if self.qkv is not None:  # inference form: one projection and one neuron call
-            spikes = self._fire(self.qkv_neuron, self.qkv(s), token_axis=2)  # (T, B, L, 3, C)
-            if keep is not None:
-                spikes = spikes * keep.unsqueeze(-1)
-            T, B, L = spikes.shape[:3]  # heads as views: (3, T, B, H, L, d)
-            q, k, v = spikes.view(T, B, L, 3, self.heads, self.d_head).permute(3, 0, 1, 4, 2, 5)
-        else:
-            q = self._split(self._spikes(self.q_proj, self.q_neuron, s, mask, keep))
-            k = self._split(self._spikes(self.k_proj, self.k_neuron, s, mask, keep))
-            v = self._split(self._spikes(self.v_proj, self.v_neuron, s, mask, keep))
+        q, k, v = self.qkv(s, mask, keep)
         out = self._merge(self._mix(q, k, v, mask, keep))
         if self.attn_neuron is not None:
             out = self.attn_neuron(out)
@@ -131,23 +105,6 @@ class SpikingSelfAttention(nn.Module):
     def _mix(self, q, k, v, mask, keep) -> torch.Tensor:
         """Q, K, V spikes ``(T, B, H, L, d)`` → the attention output of the same shape."""
         raise NotImplementedError
-
-    def reparameterize(self) -> None:
-        """Inference form: fold the multi-branch Q/K/V projections and the output BN (eval
-        statistics), then compute Q, K and V with one stacked projection and one neuron call."""
-        if self.qkv is not None:
-            return
-        projections = [self.q_proj, self.k_proj, self.v_proj]
-        for proj in projections:
-            proj.reparameterize()
-        self.out_proj.reparameterize()
-        neurons = [self.q_neuron, self.k_neuron, self.v_neuron]
-        if isinstance(neurons[0], IMLSNeuron):
-            self.qkv_neuron = IMLSNeuron.stacked(neurons)
-        else:  # binary LIF: same parameters, elementwise, so one neuron serves all three
-            self.qkv_neuron = copy.deepcopy(neurons[0])
-        self.qkv = StackedProjection(projections)
-        del self.q_proj, self.k_proj, self.v_proj, self.q_neuron, self.k_neuron, self.v_neuron
 
 
 class SSA(SpikingSelfAttention):
@@ -238,15 +195,15 @@ class SDSAOverSteps(SDSA):
 
     def __init__(self, dim, cfg, neuron, layer_index=0, num_layers=1, causal=False, out_norm=True):
         super().__init__(dim, cfg, neuron, layer_index, num_layers, causal, out_norm)
-        # with neurons along tokens they see token-first (L, B, T, ...) tensors, whose frame
-        # axis the energy meter cannot place; it counts their padded tokens too
-        self.along_tokens = cfg.temporal_neuron_axis == "tokens"
-        if self.along_tokens:
-            for n in (self.q_neuron, self.k_neuron, self.v_neuron, self.kv_neuron):
-                n.frame_layout = "TB"
+        if self.along_tokens:  # as the Q/K/V neurons (QKVSpikes): padded tokens counted too
+            self.kv_neuron.frame_layout = "TB"
+
+    @staticmethod
+    def _neurons_along_tokens(cfg: AttentionConfig) -> bool:
+        return cfg.temporal_neuron_axis == "tokens"
 
     def _mix(self, q, k, v, mask, keep):  # sum over the T steps: (1, B, H, L, d)
-        kv = self._fire(self.kv_neuron, self.kv_mul(k, v).sum(0, keepdim=True))
+        kv = fire(self.kv_neuron, self.kv_mul(k, v).sum(0, keepdim=True), self.along_tokens)
         return self.q_gate(q, kv)
 
 
@@ -299,3 +256,14 @@ def build_attention(dim: int, cfg: AttentionConfig, neuron: NeuronConfig, layer_
         raise ValueError(f"attention.type: unknown {cfg.type!r}; "
                          f"choose {', '.join(ATTENTION_TYPES)}") from None
     return cls(dim, cfg, neuron, layer_index, num_layers, causal, out_norm)
+
+
+_QKV_PARTS = ("q_proj.", "k_proj.", "v_proj.", "q_neuron.", "k_neuron.", "v_neuron.")
+
+
+def _qkv_keys_of_older_versions(module, state_dict, prefix, *args) -> None:
+    """Load state dicts saved before the Q/K/V spikes became the ``qkv`` submodule (the shipped
+    packs): ``<prefix>q_proj.…`` → ``<prefix>qkv.q_proj.…`` and so on."""
+    for key in [k for k in state_dict if k.startswith(prefix)]:
+        if key[len(prefix):].startswith(_QKV_PARTS):
+            state_dict[prefix + "qkv." + key[len(prefix):]] = state_dict.pop(key)

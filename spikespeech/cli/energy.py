@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..config import from_dict, load_yaml
     from ..encoder import EncoderConfig, build_encoder
     from ..energy import measure_energy
+    from ..layers import fold_for_inference
     from .overrides import apply_overrides
 
     data = load_yaml(args.config)
@@ -47,9 +48,7 @@ def run(args: argparse.Namespace) -> int:
     data = data.get("encoder", data)
     cfg = from_dict(EncoderConfig, apply_overrides(data, args.overrides), where=args.config)
     torch.manual_seed(args.seed)
-    model = build_encoder(cfg, args.kind).eval()
-    if args.kind == "spiking":
-        model.reparameterize()
+    model = fold_for_inference(build_encoder(cfg, args.kind))
     x = torch.randn(1, args.frames, cfg.d_model)
     report = measure_energy(model, x, e_mac_pj=args.e_mac, e_ac_pj=args.e_ac)
     if args.json:

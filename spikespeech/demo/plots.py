@@ -55,7 +55,7 @@ def spike_raster(raster: np.ndarray, title: str, max_level: int, frame_s: float 
 
 
 def layer_of(neuron_name: str) -> str:
-    """Group a neuron name by its block: ``encoder.layers.3.attn.qkv_neuron`` → ``encoder 3``,
+    """Group a neuron name by its block: ``encoder.layers.3.attn.qkv.neuron`` → ``encoder 3``,
     ``postnet.acts.2`` → ``postnet.acts``, ``decoder.out_neuron`` → ``decoder.out_neuron``."""
     match = re.match(r"(.*?)\.?layers\.(\d+)(?:\.|$)", neuron_name)
     if match:

@@ -161,19 +161,6 @@ class SpikingEncoder(nn.Module):
             h = self.out_neuron(h)
         return h if keep is None else h * keep
 
-    def reparameterize(self) -> SpikingEncoder:
-        """Fold every multi-branch projection and BatchNorm into its inference form (in place).
-
-        Uses the BN running statistics, so call it on a trained model in eval mode.
-        """
-        for layer in self.layers:  # attention first: its projections fold as whole branches
-            layer.attn.reparameterize()
-            if layer.temporal_attn is not None:
-                layer.temporal_attn.reparameterize()
-        for conv_bn in [m for m in self.modules() if isinstance(m, ConvBN)]:
-            conv_bn.reparameterize()
-        return self
-
     def reset_states(self) -> None:
         reset_states(self)
 

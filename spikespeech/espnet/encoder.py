@@ -125,8 +125,3 @@ class IMLSpikeformerEncoder(AbsEncoder):
             k, s, p, d = conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
             lengths = torch.div(lengths + 2 * p - d * (k - 1) - 1, s, rounding_mode="floor") + 1
         return lengths.clamp_min(0)
-
-    def reparameterize(self) -> IMLSpikeformerEncoder:
-        """Fold the spiking encoder's training branches and BNs (call in eval mode)."""
-        self.encoder.reparameterize()
-        return self

@@ -12,11 +12,15 @@ from pathlib import Path
 
 import torch
 
-from ..errors import SpikespeechError
+from ..errors import SpikespeechError, first_line
 
 # how torch.load(weights_only=True) refuses a pickled class or function
 # ("Unsupported global: GLOBAL x.y", "unsupported GLOBAL x.y whose module x is blocked")
 _UNSUPPORTED_GLOBAL = re.compile(r"unsupported global:?\s+(?:global\s+)?([\w.]+)", re.IGNORECASE)
+# how load_state_dict names a shape mismatch (the same wording since torch 1.0)
+_SIZE_MISMATCH = re.compile(r"size mismatch for ([\w.]+): copying a param with shape "
+                            r"torch\.Size\(\[([\d, ]*)\]\) from checkpoint, the shape in current "
+                            r"model is torch\.Size\(\[([\d, ]*)\]\)")
 
 
 class CheckpointError(SpikespeechError):
@@ -53,26 +57,25 @@ def read_state_dict(path: str | Path, device: str = "cpu") -> dict[str, torch.Te
 
 def load_state_dict_strict(model: torch.nn.Module, path: str | Path, device: str = "cpu") -> None:
     """Load ``path`` (a state dict) into ``model``; any key or shape mismatch raises
-    CheckpointError (a ValueError)."""
+    CheckpointError (a ValueError). Keys are matched by ``load_state_dict`` itself, so the
+    modules' load hooks (e.g. older attention layouts, :mod:`spikespeech.attention.spiking`)
+    apply; on a mismatch the model is left partly loaded and must be discarded."""
     state = read_state_dict(path, device)
-    expected = model.state_dict()
+    try:
+        incompatible = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # torch lists shape mismatches over many lines: name them in one
+        shapes = _SIZE_MISMATCH.findall(str(exc))
+        detail = (f"wrong shapes {_preview([f'{k} ({saved}) vs ({wanted})' for k, saved, wanted in shapes])}"
+                  if shapes else first_line(str(exc)))
+        raise CheckpointError(path, f"checkpoint does not match the model config: {detail}") from None
     problems = []
-    missing = [key for key in expected if key not in state]
-    unexpected = [key for key in state if key not in expected]
-    # load_state_dict raises a multi-line RuntimeError on shapes; name them in one line instead
-    wrong_shape = [f"{key} {tuple(state[key].shape)} vs {tuple(value.shape)}"
-                   for key, value in expected.items()
-                   if key in state and state[key].shape != value.shape]
-    if missing:
-        problems.append(f"missing keys {_preview(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys {_preview(unexpected)}")
-    if wrong_shape:
-        problems.append(f"wrong shapes {_preview(wrong_shape)}")
+    if incompatible.missing_keys:
+        problems.append(f"missing keys {_preview(incompatible.missing_keys)}")
+    if incompatible.unexpected_keys:
+        problems.append(f"unexpected keys {_preview(incompatible.unexpected_keys)}")
     if problems:
         raise CheckpointError(path, "checkpoint does not match the model config: "
                                     + "; ".join(problems))
-    model.load_state_dict(state)
 
 
 def _preview(keys: list[str], limit: int = 5) -> str:

@@ -18,6 +18,7 @@ import torch
 
 from ..energy import EnergyMeter, EnergyReport
 from ..errors import SpikespeechError
+from ..layers import fold_for_inference
 from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
 from .pack import LoadedModel, PackError, invalid_pack, open_pack
 
@@ -90,8 +91,8 @@ class Synthesizer(LoadedModel):
             vocoder_config=None if vocoder_config is None else str(vocoder_config),
             device=device,
         )
-        self.acoustic = self.text2speech.tts.model
-        self.acoustic.reparameterize()  # inference form: BN and training branches folded
+        # inference form: BN and training branches folded
+        self.acoustic = fold_for_inference(self.text2speech.tts.model, inplace=True)
         self.sample_rate = int(self.text2speech.fs)
         self.frontend = Frontend(self.pack.meta.get("language", "en"))
         self.tokens = set(self.text2speech.preprocess_fn.token_id_converter.token_list)

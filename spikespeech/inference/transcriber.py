@@ -21,6 +21,7 @@ from ..errors import SpikespeechError
 from ..espnet.decoding import DEFAULT_MODE, DecodingOptions
 from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError, token_text
 from ..espnet.streaming import CTCStream, samples_per_encoder_frame
+from ..layers import fold_for_inference
 from .pack import LoadedModel, PackError, invalid_pack, open_pack
 
 
@@ -121,10 +122,8 @@ class Transcriber(LoadedModel):
         )
         if self.speech2text.tokenizer is None:
             raise PackError(f"{model}: its config has no token_type; tokens could not become text")
-        encoder = self.speech2text.asr_model.encoder
-        if hasattr(encoder, "reparameterize"):
-            encoder.reparameterize()  # inference form: BN and training branches folded
-        self.encoder = encoder
+        # inference form: BN and training branches folded
+        self.encoder = fold_for_inference(self.speech2text.asr_model.encoder, inplace=True)
         self.min_samples = _min_samples(self.speech2text.asr_model)
         self._warm_up()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -149,8 +151,12 @@ class ConvBN(nn.Module):
             return self.conv
         return fold_batchnorm(self.conv, self.bn)
 
-    @torch.no_grad()
-    def reparameterize(self) -> None:
-        """Fold BN into the weight layer in place (inference form)."""
-        if self.bn is not None:
-            self.conv, self.bn = self.fold(), None
+    def folded(self) -> ConvBN:
+        """The inference form (:func:`~spikespeech.layers.fold_for_inference`): a new
+        ``ConvBN`` without BN whose biased weight layer computes this one's eval output."""
+        inference = ConvBN.__new__(ConvBN)
+        nn.Module.__init__(inference)
+        # a new layer either way: the folded module shares no parameters with this one
+        inference.conv = self.fold() if self.bn is not None else copy.deepcopy(self.conv)
+        inference.bn = None
+        return inference

@@ -35,6 +35,7 @@ import torch
 from ..atomic import atomic_write_text
 from ..audio.io import AudioError, load_audio
 from ..data.kaldi import read_table
+from ..layers import fold_for_inference
 
 
 def measure_test_set(asr_config: Path, model_file: Path, data_dir: Path, max_utts: int) -> dict:
@@ -44,9 +45,7 @@ def measure_test_set(asr_config: Path, model_file: Path, data_dir: Path, max_utt
 
     # isort: on
     model, args = StrictASRTask.build_model_from_file(asr_config, model_file, "cpu")
-    model.eval()
-    if hasattr(model.encoder, "reparameterize"):
-        model.encoder.reparameterize()
+    fold_for_inference(model.encoder, inplace=True)  # BN and training branches folded
     rate = int((args.frontend_conf or {}).get("fs", 16000))
     wav = read_table(data_dir / "wav.scp")
     if not wav:
@@ -78,9 +77,7 @@ def measure_tts(tts_config: Path, model_file: Path, data_dir: Path, max_utts: in
 
     # isort: on
     model, args = StrictTTSTask.build_model_from_file(tts_config, model_file, "cpu")
-    model.eval()
-    acoustic = model.tts.model
-    acoustic.reparameterize()
+    acoustic = fold_for_inference(model.eval().tts.model, inplace=True)
     texts = read_table(data_dir / "text")
     if not texts:
         raise ValueError(f"{data_dir}/text: no utterances")

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..encoder import SpikingEncoder, build_encoder, make_pad_mask
-from ..layers import ConvBN, MaskedBatchNorm
+from ..layers import MaskedBatchNorm
 from ..neurons import reset_states
 from .aligner import AlignmentEncoder, binarization_loss, forward_sum_loss, monotonic_alignment_search
 from .config import SpikeVoiceConfig
@@ -257,22 +257,6 @@ class SpikeVoice(nn.Module):
                 "energy": energy[0]}
 
     # ---- utilities --------------------------------------------------------------------------
-    @torch.no_grad()
-    def reparameterize(self) -> SpikeVoice:
-        """Fold every ConvBN/BN (and the attention branches) into its inference form, in place.
-
-        Uses the BN running statistics: the model is switched to eval mode and its eval outputs
-        do not change. Inference only afterwards. The stand-alone input norms (``input_norm``)
-        stay as per-channel affine maps: they feed neurons, with no weight layer to fold into.
-        """
-        self.eval()
-        for stack in (self.encoder, self.decoder):
-            if isinstance(stack, SpikingEncoder):
-                stack.reparameterize()
-        for conv_bn in [m for m in self.modules() if isinstance(m, ConvBN)]:
-            conv_bn.reparameterize()
-        return self
-
     def reset_states(self) -> None:
         reset_states(self)
 
