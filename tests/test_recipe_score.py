@@ -334,7 +334,8 @@ def test_results_table_puts_spiking_and_ann_side_by_side(tmp_path):
     snn_hyp = {"u1": "the bat sat", "u2": "on the mat"}
     snn = _fake_exp(tmp_path, "asr_spikeformer", {"test_clean": (ref, snn_hyp), "dev": (ref, ref)},
                     info={"name": "iml-spikeformer", "encoder": "iml_spikeformer", "parameters": 12_345_678,
-                          "encoder_parameters": 9_000_000, "epochs": 70, "train_seconds": 7_300.0},
+                          "encoder_parameters": 9_000_000, "epochs": 70, "train_seconds": 7_300.0,
+                          "best_valid": {"criterion": "valid.acc", "value": 0.91234, "epoch": 64}},
                     energy={"firing_rate": 0.1234, "energy_uj_per_utt": 12.5, "ann_energy_uj_per_utt": 60.0,
                             "ann_to_snn_ratio": 4.8})
     ann = _fake_exp(tmp_path, "asr_conformer", {"test_clean": (ref, {"u1": "the cat sat", "u2": "on mat"})})
@@ -343,8 +344,8 @@ def test_results_table_puts_spiking_and_ann_side_by_side(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert f"- command: `python -m spikespeech.recipe.results --out {out} {snn} {ann}`" in text
     assert "- date: 20" in text and "- host: " in text
-    assert "| iml-spikeformer | iml_spikeformer | 12.35M | 70 | 2h02m |" in text
-    assert "| asr_conformer | - | - | - | - |" in text
+    assert "| iml-spikeformer | iml_spikeformer | 12.35M | 70 | 2h02m | valid.acc 0.9123 (64) |" in text
+    assert "| asr_conformer | - | - | - | - | - |" in text
     test_clean = text.split("## test_clean\n")[1]
     assert ("| Model | Decode | Params | Snt | Wrd | WER | CER | Sub | Del | Ins | S.Err | Firing rate | "
             "Energy/utt | ANN energy/utt | ANN÷model |") in test_clean
@@ -359,6 +360,29 @@ def test_results_table_puts_spiking_and_ann_side_by_side(tmp_path):
     # regenerated whole, never appended
     assert results.main(["--out", str(out), str(snn), str(ann)]) == 0
     assert out.read_text(encoding="utf-8").count("## test_clean") == 1
+
+
+def test_tts_results_name_the_headline_recognizer_and_give_the_others_beside_it(tmp_path):
+    def tts_exp(name: str, systems: dict) -> Path:
+        set_dir = tmp_path / name / "decode_griffin_lim" / "test"
+        (set_dir / "score").mkdir(parents=True)
+        first = next(iter(systems.values()))
+        scores = {"mcd_db": 7.5, "n_scored": 50, "asr_wer_syn": first["wer_syn"],
+                  "asr_wer_ref": first["wer_ref"], "asr_wer_ratio": first["wer_syn"] / first["wer_ref"],
+                  "asr_systems": systems}
+        (set_dir / "score" / "scores.json").write_text(json.dumps(scores))
+        return tmp_path / name
+
+    both = {"whisper": {"label": "whisper base", "wer_syn": 0.6, "wer_ref": 0.03},
+            "pocketsphinx": {"label": "pocketsphinx", "wer_syn": 0.7, "wer_ref": 0.27}}
+    spiking = tts_exp("tts_spiking", both)
+    ann = tts_exp("tts_ann", {"whisper": {"label": "whisper base", "wer_syn": 0.3, "wer_ref": 0.03}})
+    md = results.write_results_md([spiking, ann], tmp_path / "r.md", command="cmd")
+    table = md.split("## test\n")[1]
+    assert ("| ASR-WER syn (whisper base) | ASR-WER ref (whisper base) | syn÷ref | "
+            "pocketsphinx WER syn / ref |") in table
+    assert "| 60.0 | 3.0 | 20.00 | 70.0 / 27.0 |" in table
+    assert "| 30.0 | 3.0 | 10.00 | - |" in table
 
 
 def test_results_energy_aliases_and_errors(tmp_path, capsys):

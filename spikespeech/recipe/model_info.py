@@ -9,7 +9,9 @@ model built from ``config.yaml``; TTS: the acoustic model without its training-o
 aligner, and its phoneme encoder), ``epochs``
 (the last saved epoch), ``train_seconds`` (wall time of all its training epochs, train and
 validation, from the ESPnet reporter in ``checkpoint.pth``, so runs resumed with
-``--continue_training`` count too; ``--train_seconds`` when there is no checkpoint).
+``--continue_training`` count too; ``--train_seconds`` when there is no checkpoint),
+``best_valid`` (the config's first ``best_model_criterion``, e.g. ``valid.postnet_l1``, at its
+best epoch: ``{"criterion", "value", "epoch"}``, from the same reporter; absent without one).
 """
 
 from __future__ import annotations
@@ -33,13 +35,16 @@ def describe(exp: Path, train_seconds: float | None) -> dict:
         raise ValueError(f"{config}: not found (has the experiment been trained?)")
     conf = yaml.safe_load(config.read_text()) or {}
     info = _describe_tts(config, conf) if "tts" in conf else _describe_asr(config, conf)
-    seconds = _training_seconds(exp)
+    stats = reporter_stats(exp)
+    seconds = None if stats is None else training_seconds(stats)
+    best = None if stats is None else best_valid(stats, conf.get("best_model_criterion"))
     return {"name": exp.name, **info, "epochs": _last_epoch(exp),
-            "train_seconds": train_seconds if seconds is None else seconds}
+            "train_seconds": train_seconds if seconds is None else seconds,
+            **({"best_valid": best} if best else {})}
 
 
-def _training_seconds(exp: Path) -> float | None:
-    """Summed train + valid wall time of every epoch the reporter of ``checkpoint.pth`` holds,
+def reporter_stats(exp: Path) -> dict | None:
+    """``{epoch: {"train": {...}, "valid": {...}}}`` from ESPnet's reporter in ``checkpoint.pth``,
     or None without a readable checkpoint."""
     path = exp / "checkpoint.pth"
     if not path.is_file():
@@ -47,12 +52,29 @@ def _training_seconds(exp: Path) -> float | None:
     try:
         # weights_only=False as ESPnet's own --resume loads this file: its reporter holds
         # timedeltas and numpy scalars
-        stats = torch.load(path, map_location="cpu", weights_only=False)["reporter"]["stats"]
+        return torch.load(path, map_location="cpu", weights_only=False)["reporter"]["stats"]
     except Exception:  # a truncated or foreign checkpoint: fall back to the caller's figure
         return None
+
+
+def training_seconds(stats: dict) -> float | None:
+    """Summed train + valid wall time of every epoch."""
     times = [epoch.get(phase, {}).get("time") for epoch in stats.values() for phase in ("train", "valid")]
     total = sum(t.total_seconds() for t in times if isinstance(t, datetime.timedelta))
     return total or None
+
+
+def best_valid(stats: dict, criteria) -> dict | None:
+    """The first ``best_model_criterion`` ``[phase, key, min|max]`` at its best epoch."""
+    if not criteria or len(criteria[0]) != 3:
+        return None
+    phase, key, mode = criteria[0]
+    values = {int(epoch): float(s[phase][key]) for epoch, s in stats.items()
+              if isinstance(s.get(phase), dict) and isinstance(s[phase].get(key), int | float)}
+    if not values:
+        return None
+    epoch = (min if mode == "min" else max)(values, key=values.__getitem__)
+    return {"criterion": f"{phase}.{key}", "value": values[epoch], "epoch": epoch}
 
 
 def _describe_asr(config: Path, conf: dict) -> dict:

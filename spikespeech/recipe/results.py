@@ -6,7 +6,7 @@ For each experiment dir it reads every ``EXP_DIR/decode*/<test_set>/score/scores
 (written by :mod:`spikespeech.recipe.score` for ASR, :mod:`spikespeech.recipe.tts_score`
 for TTS), and when present ``EXP_DIR/model_info.json``
 (:mod:`spikespeech.recipe.model_info`: ``name``, ``encoder``, ``parameters``, ``epochs``,
-``train_seconds``) and ``EXP_DIR/decode*/<test_set>/energy.json``
+``train_seconds``, ``best_valid``) and ``EXP_DIR/decode*/<test_set>/energy.json``
 (:mod:`spikespeech.recipe.energy`: ``firing_rate``, ``energy_uj_per_utt``,
 ``ann_energy_uj_per_utt``, ``ann_to_snn_ratio``). Absent values print as ``-``.
 
@@ -40,6 +40,7 @@ INFO_KEYS = {
     "parameters": ("parameters", "params", "num_parameters"),
     "epochs": ("epochs",),
     "train_seconds": ("train_seconds", "train_time_seconds", "train_time_s"),
+    "best_valid": ("best_valid",),
 }
 ENERGY_UJ = {  # key -> factor to microjoules
     "energy": (("energy_uj_per_utt", 1.0), ("energy_uj", 1.0), ("energy_mj_per_utt", 1e3)),
@@ -181,9 +182,17 @@ def models_table(rows: list[Row]) -> str:
     for row in rows:
         seen.setdefault(row.exp_dir, row)
     body = [[r.model, r.info.get("encoder") or "-", _params(r.info.get("parameters")),
-             _num(r.info.get("epochs"), "d"), _duration(r.info.get("train_seconds")), f"`{r.exp_dir}`"]
+             _num(r.info.get("epochs"), "d"), _duration(r.info.get("train_seconds")),
+             _best_valid(r.info.get("best_valid")), f"`{r.exp_dir}`"]
             for r in seen.values()]
-    return _table(["Model", "Encoder", "Params", "Epochs", "Train time", "Exp dir"], body)
+    return _table(["Model", "Encoder", "Params", "Epochs", "Train time", "Best valid (epoch)", "Exp dir"],
+                  body)
+
+
+def _best_valid(best: dict | None) -> str:
+    if not isinstance(best, dict) or not isinstance(best.get("value"), int | float):
+        return "-"
+    return f"{best.get('criterion', '')} {best['value']:.4g} ({best.get('epoch', '-')})".strip()
 
 
 def test_set_table(rows: list[Row]) -> str:
@@ -205,22 +214,35 @@ def test_set_table(rows: list[Row]) -> str:
 
 
 def tts_test_set_table(rows: list[Row]) -> str:
-    """One line per TTS experiment and decode dir on a test set."""
+    """One line per TTS experiment and decode dir on a test set: the headline recognizer's WERs,
+    then each further recognizer of ``asr_systems`` (a second opinion) as "syn / ref"."""
+    others = list(dict.fromkeys(label for r in rows for label in _asr_labels(r.scores)[1:]))
     body = []
     for r in rows:
         sc, e = r.scores, r.energy
+        systems = {s.get("label"): s for s in (sc.get("asr_systems") or {}).values()}
         body.append([
             r.model, r.decode, _params(r.info.get("parameters")), _num(sc.get("n_scored"), "d"),
             _num(sc.get("mcd_db"), ".2f"), _num(sc.get("f0_rmse_hz"), ".1f"),
             _num(sc.get("f0_rmse_cents"), ".0f"), _pct(sc.get("vuv_error")),
             _pct(sc.get("asr_wer_syn")), _pct(sc.get("asr_wer_ref")), _num(sc.get("asr_wer_ratio"), ".2f"),
+            *(f"{_pct(systems[o].get('wer_syn'))} / {_pct(systems[o].get('wer_ref'))}" if o in systems
+              else "-" for o in others),
             _num(e.get("firing_rate"), ".3f"), _energy(e.get("energy_uj")), _energy(e.get("ann_energy_uj")),
             _num(e.get("ratio"), ".2f"),
         ])
+    headline = {labels[0] for r in rows if (labels := _asr_labels(r.scores))}
+    asr = f" ({headline.pop()})" if len(headline) == 1 else ""
     header = ["Model", "Decode", "Params", "Utts", "MCD dB", "F0 RMSE Hz", "F0 RMSE cents", "V/UV err",
-              "ASR-WER syn", "ASR-WER ref", "syn÷ref", "Firing rate", "Energy/utt", "ANN energy/utt",
-              "ANN÷model"]
+              f"ASR-WER syn{asr}", f"ASR-WER ref{asr}", "syn÷ref", *(f"{o} WER syn / ref" for o in others),
+              "Firing rate", "Energy/utt", "ANN energy/utt", "ANN÷model"]
     return _table(header, body)
+
+
+def _asr_labels(scores: dict) -> list[str]:
+    """The recognizers' labels, the headline one first (scores.json keeps their order)."""
+    return [s["label"] for s in (scores.get("asr_systems") or {}).values()
+            if isinstance(s, dict) and s.get("label")]
 
 
 def render(rows: list[Row], command: str, now: datetime.datetime | None = None) -> str:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Variant comparison (README: "Variant comparison"): trains, decodes and scores every config in
-# conf/compare/ on the same data with the same 12 epochs, then writes the table to
-# exp/compare/RESULTS.md. Each variant is one run of the recipe (stages 6-9, Whisper base and
-# PocketSphinx WER, energy vs the same-shape ANN); rerunning resumes where it stopped.
+# conf/compare/ on the same data with the same 12 epochs, then writes the side-by-side table
+# to exp/compare/RESULTS.md (spikespeech.recipe.results). Each variant is one run of the recipe
+# (stages 6-9: Whisper base and PocketSphinx WER, energy vs the same-shape ANN); rerunning
+# resumes where it stopped.
 # Usage: local/compare_variants.sh [variant ...]   (default: all of conf/compare/, fastest first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,6 @@ done
 mkdir -p exp/compare
 python=${PYTHON:-python3}
 [ -n "${PYTHON:-}" ] || [ ! -x ../../../.venv/bin/python ] || python=../../../.venv/bin/python
-"$python" local/compare_table.py --exp exp "${variants[@]}" > exp/compare/RESULTS.md.tmp
-mv exp/compare/RESULTS.md.tmp exp/compare/RESULTS.md
+PYTHONPATH=../../..${PYTHONPATH:+:$PYTHONPATH} "$python" -m spikespeech.recipe.results \
+    --out exp/compare/RESULTS.md "${variants[@]/#/exp/tts_}"
 cat exp/compare/RESULTS.md
