@@ -155,7 +155,7 @@ class GriffinLimVocoder:
 
     def __call__(self, logmel: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Log-mel ``(frames, n_mels)`` or ``(B, frames, n_mels)`` → waveform ``(..., frames * hop)``."""
-        logmel = _check_logmel(logmel, self.mel_spec, "GriffinLimVocoder")
+        logmel = check_logmel(logmel, self.mel_spec, "GriffinLimVocoder")
         amp = mel_to_linear(logmel, self.mel_spec, self.nnls_iter)
         wav = griffin_lim(amp, self.mel_spec, self.n_iter, self.momentum, self.init, self.seed)
         return wav.clamp(-1.0, 1.0)
@@ -165,7 +165,7 @@ class GriffinLimVocoder:
                 f"nnls_iter={self.nnls_iter}, init={self.init!r})")
 
 
-def _check_logmel(logmel: torch.Tensor | np.ndarray, mel_spec: MelSpec, who: str) -> torch.Tensor:
+def check_logmel(logmel: torch.Tensor | np.ndarray, mel_spec: MelSpec, who: str) -> torch.Tensor:
     logmel = torch.as_tensor(logmel)
     if logmel.dim() not in (2, 3) or logmel.shape[-1] != mel_spec.n_mels:
         n_mels = mel_spec.n_mels

@@ -19,7 +19,7 @@ import torch
 
 from spikespeech.config import ConfigError
 
-from .griffin_lim import _check_logmel
+from .griffin_lim import check_logmel
 from .mel import MelSpec
 
 # Generator options a vocoder trained here may set (ESPnet's HiFiGANGenerator arguments).
@@ -145,7 +145,7 @@ class HiFiGANVocoder(torch.nn.Module):
 
     def forward(self, logmel: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Log-mel ``(frames, n_mels)`` or ``(B, frames, n_mels)`` → waveform ``(..., frames * hop)``."""
-        logmel = _check_logmel(logmel, self.mel_spec, "HiFiGANVocoder")
+        logmel = check_logmel(logmel, self.mel_spec, "HiFiGANVocoder")
         param = next(self.generator.parameters())
         single = logmel.dim() == 2
         x = (logmel[None] if single else logmel).transpose(1, 2).to(param.device, param.dtype)
