@@ -19,6 +19,7 @@ from espnet2.asr.encoder.abs_encoder import AbsEncoder
 
 from ..config import ConfigError, from_dict
 from ..encoder import EncoderConfig, SpikingEncoder
+from ..encoder.subsampling import LAYOUTS, SpikingConvSubsampling
 
 SUBSAMPLING = {
     "conv2d": Conv2dSubsampling,
@@ -26,10 +27,17 @@ SUBSAMPLING = {
     "conv2d6": Conv2dSubsampling6,
     "conv2d8": Conv2dSubsampling8,
 }
+SPIKING_PREFIX = "spiking_"  # input_layer spiking_conv2d etc.: the spike-driven front-end
+INPUT_LAYERS = (*SUBSAMPLING, *(SPIKING_PREFIX + name for name in LAYOUTS))
 
 
 class IMLSpikeformerEncoder(AbsEncoder):
-    """Conv subsampling (the real-valued first layer, MACs) + the shared spiking encoder.
+    """Conv subsampling + the shared spiking encoder.
+
+    ``input_layer``: ESPnet's real-valued ``Conv2dSubsampling`` (``conv2d``, ``conv2d2``,
+    ``conv2d6``, ``conv2d8``: every layer MACs), or the spike-driven front-end of the same
+    shape (``spiking_conv2d`` …, :class:`~spikespeech.encoder.subsampling.SpikingConvSubsampling`:
+    only its first conv sees real values; its neurons are the encoder's).
 
     Arguments use ESPnet's transformer names (``output_size``, ``attention_heads``,
     ``linear_units``, ``num_blocks``, ``dropout_rate``, ``input_layer``) so configs read like
@@ -79,10 +87,10 @@ class IMLSpikeformerEncoder(AbsEncoder):
             },
             where="encoder_conf",
         )
-        if input_layer not in SUBSAMPLING:
+        if input_layer not in INPUT_LAYERS:
             raise ConfigError(
                 f"encoder_conf.input_layer: unknown {input_layer!r}; "
-                f"choose one of {', '.join(SUBSAMPLING)}"
+                f"choose one of {', '.join(INPUT_LAYERS)}"
             )
         if pos_enc not in ("abs", "none"):
             raise ConfigError(f"encoder_conf.pos_enc: must be 'abs' or 'none' (got {pos_enc!r})")
@@ -90,7 +98,12 @@ class IMLSpikeformerEncoder(AbsEncoder):
             PositionalEncoding(output_size, positional_dropout_rate)
             if pos_enc == "abs" else torch.nn.Dropout(positional_dropout_rate)
         )
-        self.embed = SUBSAMPLING[input_layer](input_size, output_size, dropout_rate, position)
+        if input_layer.startswith(SPIKING_PREFIX):
+            self.embed = SpikingConvSubsampling(input_size, output_size, input_layer[len(SPIKING_PREFIX):],
+                                                self.config.neuron, time_steps)
+            self.position = position
+        else:
+            self.embed = SUBSAMPLING[input_layer](input_size, output_size, dropout_rate, position)
         self.encoder = SpikingEncoder(self.config)
         self._output_size = output_size
 
@@ -103,15 +116,22 @@ class IMLSpikeformerEncoder(AbsEncoder):
         ilens: torch.Tensor,
         prev_states: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, None]:
-        masks = (~make_pad_mask(ilens, maxlen=xs_pad.size(1)))[:, None, :].to(xs_pad.device)
-        short, limit = check_short_utt(self.embed, xs_pad.size(1))
-        if short:  # ESPnet's own error, which its decoding skips with a warning
+        limit = self.min_frames()
+        if xs_pad.size(1) < limit:  # ESPnet's own error, which its decoding skips with a warning
             raise TooShortUttError(
                 f"IMLSpikeformerEncoder: input has {xs_pad.size(1)} frames; its subsampling needs "
                 f"at least {limit}", xs_pad.size(1), limit)
+        if isinstance(self.embed, SpikingConvSubsampling):
+            xs, olens = self.embed(xs_pad, ilens)
+            return self.encoder(self.position(xs), olens), olens, None
+        masks = (~make_pad_mask(ilens, maxlen=xs_pad.size(1)))[:, None, :].to(xs_pad.device)
         xs, _ = self.embed(xs_pad, masks)
         olens = self.subsampled_lengths(ilens)
         return self.encoder(xs, olens), olens, None
+
+    def min_frames(self) -> int:
+        """The fewest input frames its subsampling turns into one output frame."""
+        return min_input_frames(self)
 
     def subsampled_lengths(self, ilens: torch.Tensor) -> torch.Tensor:
         """Exact output lengths of the conv subsampling (time is axis 2 of its Conv2d input).
@@ -120,8 +140,22 @@ class IMLSpikeformerEncoder(AbsEncoder):
         100 frames → 15, but 13 when alone): frames computed partly from padding would then
         count as valid and batches would not be padding-invariant.
         """
+        if isinstance(self.embed, SpikingConvSubsampling):
+            return self.embed.output_lengths(ilens)
         lengths = ilens.clone()
         for conv in (m for m in self.embed.conv if isinstance(m, torch.nn.Conv2d)):
             k, s, p, d = conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
             lengths = torch.div(lengths + 2 * p - d * (k - 1) - 1, s, rounding_mode="floor") + 1
         return lengths.clamp_min(0)
+
+
+def min_input_frames(encoder: torch.nn.Module) -> int:
+    """The fewest feature frames an ESPnet-style encoder (ours or ESPnet's) can encode: what
+    its subsampling needs (ESPnet's ``check_short_utt``), 1 without one."""
+    embed = getattr(encoder, "embed", None)
+    if isinstance(embed, SpikingConvSubsampling):
+        return embed.min_frames()
+    if embed is None:
+        return 1
+    short, frames = check_short_utt(embed, 0)
+    return frames if short else 1

@@ -258,13 +258,11 @@ def _samples(audio: str | os.PathLike | np.ndarray, rate: int) -> np.ndarray:
 
 def _min_samples(asr_model) -> int:
     """Shortest input the model can take: STFT reflect padding and the frames its encoder's
-    subsampling needs (ESPnet's ``check_short_utt``)."""
-    from espnet.nets.pytorch_backend.transformer.subsampling import check_short_utt
+    subsampling needs."""
+    from ..espnet.encoder import min_input_frames
 
     stft = getattr(getattr(asr_model, "frontend", None), "stft", None)
     if stft is None:
         return 1
     n_fft, hop = int(stft.n_fft), int(stft.hop_length)
-    embed = getattr(asr_model.encoder, "embed", None)
-    short, frames = check_short_utt(embed, 0) if embed is not None else (False, 1)
-    return max(n_fft // 2 + 1, (frames if short else 1) * hop)
+    return max(n_fft // 2 + 1, min_input_frames(asr_model.encoder) * hop)
