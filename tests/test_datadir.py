@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import kaldiio
 import numpy as np
 import pytest
 import soundfile as sf
@@ -575,6 +576,20 @@ def test_combine_mixed_segments_with_pipes_needs_utt2dur(tmp_path):
     assert _lines(tmp_path / "out" / "utt2dur") == ["p-1 1.5", "s-1 0.5", "s-2 0.5", "t-1 0.8"]
 
 
+def test_ark_offsets_check_their_archive_and_give_durations(tmp_path):
+    rate = 8000
+    ark = tmp_path / "audio.ark"
+    audio = {"k-1": (rate, np.zeros(4000, np.int16)), "k-2": (rate, np.zeros(2000, np.int16))}
+    kaldiio.save_ark(str(ark), audio, scp=str(tmp_path / "ark.scp"))
+    offsets = dict(line.split() for line in _lines(tmp_path / "ark.scp"))
+    plain = _make_dir(tmp_path / "plain", [("k-1", "k", "hi"), ("k-2", "k", "ho")], audio=offsets)
+    assert validate_data_dir(plain).utterances == 2
+    combine_data_dirs(tmp_path / "out", [plain, _segmented_dir(tmp_path / "seg")])
+    assert _lines(tmp_path / "out" / "segments")[:2] == ["k-1 k-1 0 0.5", "k-2 k-2 0 0.25"]
+    ark.unlink()
+    assert _problems(plain) == [f"{plain}/wav.scp:{n}: audio file not found: {ark}" for n in (1, 2)]
+
+
 _SPEAKERS = ["a", "b", "B", "é", "a_b"]
 
 
@@ -677,7 +692,7 @@ def test_cli_user_errors_exit_2_without_traceback(good, tmp_path, capsys):
     assert main(["subset", str(good), str(tmp_path / "o"), "--last", "1", "--seed", "2"]) == 2
     assert capsys.readouterr().err == "datadir subset: error: --seed only goes with --random\n"
     assert main(["subset", str(good), str(tmp_path / "o"), "--utt-list", str(tmp_path / "none")]) == 2
-    assert "none: cannot read id list (No such file or directory)" in capsys.readouterr().err
+    assert "none: id list not found" in capsys.readouterr().err
     _write(good / "text", ["a-1 one", "a-1 uno", "a-2 two two", "b-1 three"])
     assert main(["fix", str(good)]) == 2
     assert capsys.readouterr().err == (f"datadir fix: error: {good}/text:2: duplicate utterance id 'a-1' "

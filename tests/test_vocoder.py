@@ -230,6 +230,21 @@ def scp(tmp_path):
     return config, train, valid
 
 
+def test_read_wav_scp_errors_name_the_file_and_line(tmp_path):
+    from spikespeech.vocoder.training import read_wav_scp
+
+    path = tmp_path / "wav.scp"
+    path.write_text("a /x.wav\n\nb\t/y z.wav  \n")
+    assert read_wav_scp(path) == [("a", "/x.wav"), ("b", "/y z.wav")]
+    for content, message in [("a /x.wav\nb cat y.wav |\n", "wav.scp:2: pipe commands are not supported"),
+                             ("a /x.wav\nb\n", "wav.scp:2: expected '<utt_id> <audio path>', got 'b'"),
+                             ("a /x.wav\na /y.wav\n", "wav.scp:2: duplicate utterance id 'a'"),
+                             ("\n", "wav.scp: no utterances")]:
+        path.write_text(content)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            read_wav_scp(path)
+
+
 def _train(config, train, valid, out, steps, *extra):
     from spikespeech.bin.vocoder_train import main
 

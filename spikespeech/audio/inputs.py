@@ -9,6 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..data.kaldi import numbered_lines
+from ..errors import SpikespeechError
+from .recording import pipe_command
+
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".sph", ".m4a", ".aiff", ".aif", ".au"}
 
 
@@ -34,7 +38,7 @@ def expand_inputs(args: Iterable[str], stdin=None) -> tuple[list[AudioInput], li
     for arg in args:
         if arg == "-":
             stream = stdin if stdin is not None else sys.stdin
-            inputs.extend(_from_list(stream.read().splitlines(), "<stdin>", errors))
+            inputs.extend(_from_list(enumerate(stream.read().splitlines(), 1), "<stdin>", errors))
             continue
         path = Path(arg)
         if path.is_dir():
@@ -43,7 +47,11 @@ def expand_inputs(args: Iterable[str], stdin=None) -> tuple[list[AudioInput], li
                 errors.append(f"{path}: directory contains no audio files")
             inputs.extend(AudioInput(p.stem, p) for p in found)
         elif path.suffix == ".scp" and path.is_file():
-            lines = path.read_text(encoding="utf-8").splitlines()
+            try:
+                lines = numbered_lines(path)
+            except SpikespeechError as error:
+                errors.append(str(error))
+                continue
             inputs.extend(_from_list(lines, str(path), errors, require_ids=True))
         else:
             inputs.append(AudioInput(path.stem, path))  # missing files are reported per file
@@ -51,9 +59,10 @@ def expand_inputs(args: Iterable[str], stdin=None) -> tuple[list[AudioInput], li
 
 
 def _from_list(lines, source, errors, require_ids=False):
+    # Not read_table: a list may also hold bare paths (spaces allowed) and # comments, as stdin does.
     # relative paths are relative to the working directory, as in Kaldi/ESPnet recipes
     out = []
-    for number, raw in enumerate(lines, 1):
+    for number, raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -65,7 +74,7 @@ def _from_list(lines, source, errors, require_ids=False):
             continue
         else:
             utt, spec, named = Path(line).stem, line, False
-        if spec.endswith("|"):
+        if pipe_command(spec) is not None:
             errors.append(f"{source}:{number}: piped commands are not supported, give a file path")
             continue
         out.append(AudioInput(utt, Path(spec), named))

@@ -24,12 +24,24 @@ def load_audio(path: str | Path, target_rate: int) -> np.ndarray:
     if cut is not None:
         raise AudioError(f"{path}: truncated WAV (header says {cut[0]:.2f} s, file holds {cut[1]:.2f} s)")
     samples, rate = _read(path)
+    return mono_at_rate(samples, rate, target_rate, str(path))
+
+
+def mono_at_rate(samples: np.ndarray, rate: int, target_rate: int, source: str) -> np.ndarray:
+    """Decoded samples (``(time,)`` or ``(time, channel)``; float in [-1, 1], or 8/16/32-bit PCM
+    integers) as mono float32 at ``target_rate``; empty or non-finite audio is an
+    :class:`AudioError` naming ``source``."""
+    if samples.dtype.kind in "iu":  # PCM as integers: unsigned 8-bit is offset by 128, as in WAV
+        bits = 8 * samples.dtype.itemsize
+        offset = 2 ** (bits - 1) if samples.dtype.kind == "u" else 0
+        samples = (samples.astype(np.float64) - offset) / 2 ** (bits - 1)
     if samples.ndim == 2:
         samples = samples.mean(axis=1)
     if samples.size == 0:
-        raise AudioError(f"{path}: contains no audio samples")
+        raise AudioError(f"{source}: contains no audio samples")
     if not np.isfinite(samples).all():
-        raise AudioError(f"{path}: contains NaN or infinite samples")
+        raise AudioError(f"{source}: contains NaN or infinite samples")
+    samples = samples.astype(np.float32, copy=False)
     if rate != target_rate:
         samples = resample(samples, rate, target_rate)
     return np.ascontiguousarray(samples, dtype=np.float32)

@@ -27,7 +27,6 @@ CLI: ``python -m spikespeech.data.datadir {validate,fix,subset,combine} ...`` (`
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import secrets
@@ -40,12 +39,23 @@ from pathlib import Path
 from random import Random
 
 from ..atomic import atomic_write_text
+from ..audio.recording import recording_duration, recording_file
 from ..errors import SpikespeechError
+from .kaldi import (
+    Entry,
+    byte_sorted,
+    numbered_lines,
+    parse_segment,
+    read_lines,
+    render_table,
+    segment_problem,
+    spk2utt_table,
+    split_entry,
+)
 
 REQUIRED = ("wav.scp", "text", "utt2spk", "spk2utt")
 _CORE = ("wav.scp", "segments", "text", "utt2spk", "spk2utt")
 _EXTRA_NAME = re.compile(r"(utt2|spk2|reco2)[a-z0-9_]+")
-_ARK_OFFSET = re.compile(r"(.+):\d+(\[[^\]]*\])?")
 _ID_WORD = {"utt": "utterance", "spk": "speaker", "rec": "recording"}
 
 Tables = dict[str, dict[str, str]]  # file name -> id -> value (spk2utt left out: it is derived)
@@ -119,16 +129,9 @@ class FixReport:
 # ----------------------------------------------------------------------------- reading
 
 
-@dataclass(frozen=True)
-class _Line:
-    number: int
-    key: str
-    value: str
-
-
 @dataclass
 class _Parsed:
-    lines: list[_Line] = field(default_factory=list)
+    lines: list[Entry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     dropped: int = 0  # blank or malformed lines left out of ``lines``
     readable: bool = True
@@ -167,18 +170,15 @@ def _table_names(directory: Path) -> list[str]:
 def _parse(path: Path, *, allow_empty: bool = False) -> _Parsed:
     """``<id> <value>`` lines of a table, with one-line problems for the odd ones.
 
-    Lines are split on "\\n" only (``splitlines`` would also split inside a transcript on
-    form feeds or U+2028). Blank lines and lines without a value are left out; lines with a
-    DOS line ending or leading whitespace are reported but kept, so that fixing keeps them.
+    Blank lines and lines without a value are left out; lines with a DOS line ending or leading
+    whitespace are reported but kept, so that fixing keeps them.
     """
+    # read_lines, not table_entries: a validator reports the CRs and blank lines that those drop.
     out = _Parsed()
     try:
-        content = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        return _Parsed(problems=[f"{path}: not valid UTF-8 (byte {e.start})"], readable=False)
-    rows = content.split("\n")
-    if rows[-1] == "":
-        rows.pop()
+        rows = read_lines(path)
+    except SpikespeechError as e:
+        return _Parsed(problems=[str(e)], readable=False)
     for number, row in enumerate(rows, 1):
         where = f"{path}:{number}"
         if row.endswith("\r"):
@@ -190,27 +190,21 @@ def _parse(path: Path, *, allow_empty: bool = False) -> _Parsed:
             continue
         if row[0].isspace():
             out.problems.append(f"{where}: line starts with whitespace")
-        key, *rest = row.split(None, 1)
-        value = rest[0].strip() if rest else ""
+        key, value = split_entry(row)
         if not value and not allow_empty:
             out.problems.append(f"{where}: malformed line {key!r}, expected '<id> <value>'")
             out.dropped += 1
             continue
-        out.lines.append(_Line(number, key, value))
+        out.lines.append(Entry(number, key, value))
     return out
 
 
-def _first(lines: list[_Line]) -> dict[str, _Line]:
+def _first(lines: list[Entry]) -> dict[str, Entry]:
     """Each id's first line (later duplicates are reported separately)."""
-    table: dict[str, _Line] = {}
+    table: dict[str, Entry] = {}
     for line in lines:
         table.setdefault(line.key, line)
     return table
-
-
-def _byte_sorted(ids: Iterable[str]) -> list[str]:
-    """Kaldi's C-locale order."""
-    return sorted(ids, key=str.encode)
 
 
 def _some(ids: Iterable[str], n: int = 5) -> str:
@@ -219,43 +213,24 @@ def _some(ids: Iterable[str], n: int = 5) -> str:
     return shown + (f" (+{len(ids) - n} more)" if len(ids) > n else "")
 
 
-def _parse_segment(value: str) -> tuple[str, float, float] | None:
-    """``rec start end`` of a segments line, or None when malformed."""
-    fields = value.split()
-    if len(fields) != 3:
-        return None
+def _segment_problem(value: str, recordings: dict[str, Entry] | None) -> str | None:
+    """Why a segments value is bad (None if fine); unknown recordings only when ``recordings``."""
     try:
-        start, end = float(fields[1]), float(fields[2])
+        seg = parse_segment(value)
+    except ValueError:
+        return "malformed segment, expected '<utt-id> <recording-id> <start> <end>'"
+    problem = segment_problem(seg)
+    if problem is None and recordings is not None and seg.recording not in recordings:
+        problem = f"unknown recording {seg.recording!r} (not in wav.scp)"
+    return problem
+
+
+def _recording(value: str) -> str | None:
+    """The recording id of a well-formed segments value."""
+    try:
+        return parse_segment(value).recording
     except ValueError:
         return None
-    return (fields[0], start, end) if math.isfinite(start) and math.isfinite(end) else None
-
-
-def _segment_problem(value: str, recordings: dict[str, str] | None) -> str | None:
-    """Why a segments value is bad (None if fine); unknown recordings only when ``recordings``."""
-    seg = _parse_segment(value)
-    if seg is None:
-        return "malformed segment, expected '<utt-id> <recording-id> <start> <end>'"
-    rec, start, end = seg
-    if start < 0:
-        return f"negative start time {start:g}"
-    if start >= end and end != -1:  # Kaldi: end -1 means "to the end of the recording"
-        return f"start {start:g} >= end {end:g}"
-    if recordings is not None and rec not in recordings:
-        return f"unknown recording {rec!r} (not in wav.scp)"
-    return None
-
-
-def _audio_path(spec: str) -> Path | None:
-    """The file a wav.scp entry reads, or None for commands (``... |``) and stdin."""
-    spec = spec.strip()
-    if spec.endswith("|") or spec == "-":
-        return None
-    path = Path(spec)
-    offset = _ARK_OFFSET.fullmatch(spec)
-    if not path.exists() and offset:  # ``foo.ark:1234`` reads foo.ark at an offset
-        return Path(offset.group(1))
-    return path
 
 
 # ----------------------------------------------------------------------------- validation
@@ -287,13 +262,13 @@ def validate_data_dir(
     )
 
 
-def _check(directory: Path, check_audio: bool) -> tuple[list[str], list[str], dict[str, dict[str, _Line]]]:
+def _check(directory: Path, check_audio: bool) -> tuple[list[str], list[str], dict[str, dict[str, Entry]]]:
     """All problems and warnings of a dir, and its tables (first line of each id)."""
     problems = [f"{directory / n}: missing required file" for n in REQUIRED if not (directory / n).is_file()]
     warnings: list[str] = []
     names = _table_names(directory)
     has_segments = "segments" in names
-    tables: dict[str, dict[str, _Line]] = {}
+    tables: dict[str, dict[str, Entry]] = {}
     for name in names:
         parsed = _parse(directory / name, allow_empty=name == "text")
         problems += parsed.problems
@@ -313,8 +288,8 @@ def _check(directory: Path, check_audio: bool) -> tuple[list[str], list[str], di
         recordings = tables["wav.scp"]
         for name in (n for n in tables if _kind(n) == "rec" and n != "wav.scp"):
             problems += _check_cover(directory / name, tables[name], set(recordings), "recording", "wav.scp")
-        used = {seg[0] for line in tables["segments"].values() if (seg := _parse_segment(line.value))}
-        unused = _byte_sorted(set(recordings) - used)
+        used = {_recording(line.value) for line in tables["segments"].values()}
+        unused = byte_sorted(set(recordings) - used)
         if unused:
             warnings.append(f"{directory / 'wav.scp'}: {len(unused)} recording(s) used by no segment "
                             f"({_some(unused)}); fix_data_dir drops them")
@@ -325,7 +300,7 @@ def _check(directory: Path, check_audio: bool) -> tuple[list[str], list[str], di
     return problems, warnings, tables
 
 
-def _check_ids(path: Path, lines: list[_Line], word: str) -> list[str]:
+def _check_ids(path: Path, lines: list[Entry], word: str) -> list[str]:
     """Duplicate ids, and the first id out of C-locale order."""
     problems = []
     seen: dict[str, int] = {}
@@ -342,7 +317,7 @@ def _check_ids(path: Path, lines: list[_Line], word: str) -> list[str]:
     return problems
 
 
-def _check_values(directory: Path, tables: dict[str, dict[str, _Line]]) -> list[str]:
+def _check_values(directory: Path, tables: dict[str, dict[str, Entry]]) -> list[str]:
     """Empty transcripts, multi-word speaker ids and bad segments."""
     problems = []
     for utt, line in tables.get("text", {}).items():
@@ -360,29 +335,29 @@ def _check_values(directory: Path, tables: dict[str, dict[str, _Line]]) -> list[
     return problems
 
 
-def _check_same_ids(directory: Path, tables: dict[str, dict[str, _Line]], names: list[str]) -> list[str]:
+def _check_same_ids(directory: Path, tables: dict[str, dict[str, Entry]], names: list[str]) -> list[str]:
     """Utterances present in some per-utterance tables but not in the others."""
     everywhere = set().union(*(tables[n] for n in names)) if names else set()
     problems = []
     for name in names:
-        for utt in _byte_sorted(everywhere - set(tables[name])):
+        for utt in byte_sorted(everywhere - set(tables[name])):
             holders = " ".join(n for n in names if utt in tables[n])
             problems.append(f"{directory / name}: utterance {utt!r} is missing (it is in {holders})")
     return problems
 
 
 def _check_cover(
-    path: Path, table: dict[str, _Line], expected: set[str], word: str, source: str
+    path: Path, table: dict[str, Entry], expected: set[str], word: str, source: str
 ) -> list[str]:
     """A per-speaker or per-recording table must list exactly the ids of ``source``."""
-    missing = _byte_sorted(expected - set(table))
+    missing = byte_sorted(expected - set(table))
     problems = [f"{path}: {word} {key!r} of {source} is missing" for key in missing]
     problems += [f"{path}:{table[key].number}: unknown {word} {key!r} (not in {source})"
-                 for key in _byte_sorted(set(table) - expected)]
+                 for key in byte_sorted(set(table) - expected)]
     return problems
 
 
-def _check_spk2utt(path: Path, spk2utt: dict[str, _Line], utt2spk: dict[str, _Line]) -> list[str]:
+def _check_spk2utt(path: Path, spk2utt: dict[str, Entry], utt2spk: dict[str, Entry]) -> list[str]:
     """spk2utt must be exactly the inverse of utt2spk."""
     expected: dict[str, set[str]] = {}
     for utt, line in utt2spk.items():
@@ -393,8 +368,8 @@ def _check_spk2utt(path: Path, spk2utt: dict[str, _Line], utt2spk: dict[str, _Li
             problems.append(f"{path}:{line.number}: speaker {spk!r} is not in utt2spk")
             continue
         listed = line.value.split()
-        missing = _byte_sorted(expected[spk] - set(listed))
-        extra = _byte_sorted(set(listed) - expected[spk])
+        missing = byte_sorted(expected[spk] - set(listed))
+        extra = byte_sorted(set(listed) - expected[spk])
         if missing or extra or len(listed) != len(set(listed)):
             detail = [f"missing {_some(missing)}"] if missing else []
             detail += [f"extra {_some(extra)}"] if extra else []
@@ -402,20 +377,20 @@ def _check_spk2utt(path: Path, spk2utt: dict[str, _Line], utt2spk: dict[str, _Li
             problems.append(f"{path}:{line.number}: utterances of speaker {spk!r} do not match utt2spk "
                             f"({'; '.join(detail)})")
     problems += [f"{path}: speaker {spk!r} of utt2spk is missing"
-                 for spk in _byte_sorted(set(expected) - set(spk2utt))]
+                 for spk in byte_sorted(set(expected) - set(spk2utt))]
     return problems
 
 
-def _check_audio(path: Path, wav: dict[str, _Line]) -> list[str]:
+def _check_audio(path: Path, wav: dict[str, Entry]) -> list[str]:
     problems = []
     for line in wav.values():
-        audio = _audio_path(line.value)
+        audio = recording_file(line.value)
         if audio is not None and not audio.is_file():
             problems.append(f"{path}:{line.number}: audio file not found: {audio}")
     return problems
 
 
-def _prefix_warnings(path: Path, utt2spk: dict[str, _Line]) -> list[str]:
+def _prefix_warnings(path: Path, utt2spk: dict[str, Entry]) -> list[str]:
     bad = [(utt, line.value) for utt, line in utt2spk.items() if not utt.startswith(line.value)]
     if not bad:
         return []
@@ -427,29 +402,18 @@ def _prefix_warnings(path: Path, utt2spk: dict[str, _Line]) -> list[str]:
 # ----------------------------------------------------------------------------- writing
 
 
-def _render(table: dict[str, str]) -> str:
-    return "".join(f"{key} {table[key]}\n" for key in _byte_sorted(table))
-
-
-def _spk2utt(utt2spk: dict[str, str]) -> dict[str, str]:
-    speakers: dict[str, list[str]] = {}
-    for utt in _byte_sorted(utt2spk):
-        speakers.setdefault(utt2spk[utt], []).append(utt)
-    return {spk: " ".join(utts) for spk, utts in speakers.items()}
-
-
 def _write_tables(directory: Path, tables: Tables) -> None:
     """Write every table sorted, and spk2utt regenerated from utt2spk, each file atomically."""
     for name, table in tables.items():
-        atomic_write_text(directory / name, _render(table))
-    atomic_write_text(directory / "spk2utt", _render(_spk2utt(tables["utt2spk"])))
+        atomic_write_text(directory / name, render_table(table))
+    atomic_write_text(directory / "spk2utt", render_table(spk2utt_table(tables["utt2spk"])))
 
 
 def _restrict(tables: Tables, utts: set[str]) -> Tables:
     """The tables cut down to ``utts``, their speakers and (with segments) their recordings."""
     speakers = {tables["utt2spk"][u] for u in utts}
     if "segments" in tables:
-        recordings = {tables["segments"][u].split()[0] for u in utts}
+        recordings = {_recording(tables["segments"][u]) for u in utts}
     else:
         recordings = utts
     keep = {"utt": utts, "spk": speakers, "rec": recordings}
@@ -565,7 +529,7 @@ def fix_data_dir(path: str | Path) -> FixReport:
         utterances_before=len(everywhere),
         utterances_after=len(kept),
         dropped=dropped,
-        dropped_utterances={u: reasons[u] for u in _byte_sorted(reasons)},
+        dropped_utterances={u: reasons[u] for u in byte_sorted(reasons)},
         removed_lines={n: c for n, c in removed.items() if c},
         resorted=tuple(resorted),
         recordings_dropped=len(tables["wav.scp"]) - len(fixed["wav.scp"]) if has_segments else 0,
@@ -577,7 +541,7 @@ def _reason_list(dropped: dict[str, int]) -> str:
     return ", ".join(f"{n} {why}" for why, n in sorted(dropped.items()))
 
 
-def _dedupe(path: Path, lines: list[_Line], word: str) -> tuple[dict[str, str], int, list[str]]:
+def _dedupe(path: Path, lines: list[Entry], word: str) -> tuple[dict[str, str], int, list[str]]:
     """One value per id: exact repeats are counted and dropped, conflicting ones reported."""
     table: dict[str, str] = {}
     first: dict[str, int] = {}
@@ -606,7 +570,7 @@ def _drop_reasons(tables: Tables, has_segments: bool) -> dict[str, str]:
         if reason is None and has_segments:
             seg = tables["segments"][utt]
             reason = "bad segment" if _segment_problem(seg, None) else next(
-                (f"recording not in {n}" for n in rec_names if seg.split()[0] not in tables[n]), None)
+                (f"recording not in {n}" for n in rec_names if _recording(seg) not in tables[n]), None)
         speaker = tables["utt2spk"].get(utt, "")
         if reason is None and len(speaker.split()) != 1:
             reason = "speaker id not one word"
@@ -654,14 +618,14 @@ def subset_data_dir(
 
 
 def _select(src: Path, tables: Tables, selector: str, value, seed: int) -> set[str]:
-    utts = _byte_sorted(tables["utt2spk"])
+    utts = byte_sorted(tables["utt2spk"])
     if selector in ("utt_list", "spk_list"):
         ids = _read_ids(value) if isinstance(value, (str, Path)) else list(value)
         pool = utts if selector == "utt_list" else set(tables["utt2spk"].values())
         word = "utterance" if selector == "utt_list" else "speaker"
         if not ids:
             raise DataDirError(f"{src}: {selector} is empty, nothing to select")
-        unknown = _byte_sorted(set(ids) - set(pool))
+        unknown = byte_sorted(set(ids) - set(pool))
         if unknown:
             raise DataDirError(f"{src}: {selector} names {len(unknown)} {word}(s) not in the data dir: "
                                f"{_some(unknown)}")
@@ -683,10 +647,11 @@ def _select(src: Path, tables: Tables, selector: str, value, seed: int) -> set[s
 def _read_ids(path: str | Path) -> list[str]:
     """First word of each non-blank line of an id list file."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").split("\n")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataDirError(f"{path}: cannot read id list ({getattr(e, 'strerror', None) or e})") from None
-    return [line.split()[0] for line in lines if line.strip()]
+        return [line.split()[0] for _, line in numbered_lines(path, "id list")]
+    except SpikespeechError as e:
+        raise DataDirError(str(e)) from None
+    except OSError as e:  # a directory, no permission
+        raise DataDirError(f"{path}: cannot read id list ({e.strerror})") from None
 
 
 # ----------------------------------------------------------------------------- combine
@@ -714,7 +679,7 @@ def combine_data_dirs(
         loaded = [(src, tables if "segments" in tables else _whole_file_segments(src, tables))
                   for src, tables in loaded]
     names = [n for n in loaded[0][1] if all(n in tables for _, tables in loaded)]
-    left_out = _byte_sorted({n for _, tables in loaded for n in tables} - set(names))
+    left_out = byte_sorted({n for _, tables in loaded for n in tables} - set(names))
     _publish(dst, _merge(loaded, names))
     summary = validate_data_dir(dst, check_audio=False)
     if left_out:
@@ -749,7 +714,7 @@ def _whole_file_segments(src: Path, tables: Tables) -> Tables:
     segments, problems = {}, []
     for utt, spec in tables["wav.scp"].items():
         try:
-            seconds = float(durations[utt]) if utt in durations else _audio_duration(spec)
+            seconds = float(durations[utt]) if utt in durations else _duration(spec)
         except (ValueError, RuntimeError, OSError) as e:
             problems.append(f"{src / 'wav.scp'}: cannot give {utt!r} a whole-file segment: {e}")
             continue
@@ -763,17 +728,11 @@ def _whole_file_segments(src: Path, tables: Tables) -> Tables:
     return {**tables, "segments": segments}
 
 
-def _audio_duration(spec: str) -> float:
-    path = _audio_path(spec)
-    if path is None:
+def _duration(spec: str) -> float:
+    if recording_file(spec) is None:
         raise ValueError("its audio is a command; add utt2dur, or combine only dirs that all have "
                          "(or all lack) segments")
-    import soundfile  # only needed here; keeps importing this module light
-
-    try:
-        return float(soundfile.info(str(path)).duration)
-    except Exception as e:  # soundfile raises its own LibsndfileError (or TypeError) for bad files
-        raise ValueError(f"cannot read the duration of {path} ({e})") from None
+    return recording_duration(spec)
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from spikespeech.atomic import atomic_write_text, file_mode
 from spikespeech.audio.write import AUDIO_FORMATS
-from spikespeech.data.kaldi import read_table
+from spikespeech.data.kaldi import read_table, render_table, spk2utt_table
 
 TMP_SUFFIX = ".tmp"  # audio temp files are ".<name>.<random>.tmp" beside their target
 # Files of an older dir at DST that would no longer match the new one (removed on write).
@@ -39,22 +39,20 @@ def write_audio_dir(entries: Sequence[AudioEntry], directory: str | Path, fs: in
     directory = Path(directory)
     rows = sorted(entries, key=lambda e: e.utt_id)
     _check_entries(rows, directory)
-    spk2utt: dict[str, list[str]] = {}
-    for e in rows:
-        spk2utt.setdefault(e.speaker, []).append(e.utt_id)
+    utt2spk = {e.utt_id: e.speaker for e in rows}
     files = {
-        "wav.scp": [f"{e.utt_id} {e.audio}" for e in rows],
-        "text": [f"{e.utt_id} {e.text}" if e.text else e.utt_id for e in rows],
-        "utt2spk": [f"{e.utt_id} {e.speaker}" for e in rows],
-        "spk2utt": [f"{s} {' '.join(ids)}" for s, ids in sorted(spk2utt.items())],
-        "utt2num_samples": [f"{e.utt_id} {e.num_samples}" for e in rows],
-        "fs": [str(fs)],
+        "wav.scp": render_table({e.utt_id: e.audio for e in rows}),
+        "text": render_table({e.utt_id: e.text for e in rows}),
+        "utt2spk": render_table(utt2spk),
+        "spk2utt": render_table(spk2utt_table(utt2spk)),
+        "utt2num_samples": render_table({e.utt_id: str(e.num_samples) for e in rows}),
+        "fs": f"{fs}\n",
     }
     directory.mkdir(parents=True, exist_ok=True)
     for name in STALE_FILES:
         (directory / name).unlink(missing_ok=True)
-    for name, lines in files.items():
-        atomic_write_text(directory / name, "".join(line + "\n" for line in lines))
+    for name, content in files.items():
+        atomic_write_text(directory / name, content)
         os.chmod(directory / name, file_mode())  # mkstemp makes 0600 files
     return directory
 

@@ -2,12 +2,12 @@
 
 ``python -m spikespeech.recipe.dump --fs 16000 [--nj N] [--audio_format wav|flac] SRC_DIR DST_DIR``
 
-``wav.scp`` values are file paths (any format :func:`spikespeech.audio.io.load_audio` reads) or
-Kaldi pipes (``cmd |``: the command's stdout is the audio). With a ``segments`` file
-(``utt rec start end``, seconds; ``end`` -1 = to the end) each utterance is cut out of its
-recording. Every utterance becomes ``DST_DIR/data/<utt>.<fmt>`` (mono, 16-bit PCM at ``fs``)
-and ``DST_DIR`` gets ``wav.scp`` (absolute paths), ``text``, ``utt2spk``, ``spk2utt``,
-``utt2num_samples`` and ``fs``.
+``wav.scp`` values are file paths (any format :func:`spikespeech.audio.io.load_audio` reads),
+Kaldi pipes (``cmd |``: the command's stdout is the audio) or archive offsets (``file.ark:offset``).
+With a ``segments`` file (``utt rec start end``, seconds; ``end`` -1 = to the end) each utterance
+is cut out of its recording. Every utterance becomes ``DST_DIR/data/<utt>.<fmt>`` (mono, 16-bit
+PCM at ``fs``) and ``DST_DIR`` gets ``wav.scp`` (absolute paths), ``text``, ``utt2spk``,
+``spk2utt``, ``utt2num_samples`` and ``fs``.
 
 Unusable utterances are skipped with one stderr line each; files are written atomically and
 up-to-date outputs are kept, so an interrupted run can simply be started again. Exit status:
@@ -21,7 +21,6 @@ The dumped-dir format shared with the later stages (:mod:`.perturb`, :mod:`.filt
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +29,9 @@ from typing import TextIO, TypeVar
 
 from spikespeech.argtypes import positive_int
 from spikespeech.audio.io import AudioError
-from spikespeech.audio.recording import cut_segment, pipe_command, read_recording
+from spikespeech.audio.recording import cut_segment, read_recording, recording_file
 from spikespeech.audio.write import AUDIO_FORMATS, write_audio
-from spikespeech.data.kaldi import read_table
+from spikespeech.data.kaldi import parse_segment, read_table, segment_problem, unique_entries
 from spikespeech.recipe.audio_dir import (
     AudioEntry,
     check_dirs,
@@ -45,7 +44,6 @@ from spikespeech.recipe.audio_dir import (
 )
 from spikespeech.recipe.parallel import run_parallel
 
-MAX_SEGMENT_OVERSHOOT_SEC = 0.5  # as Kaldi's extract-segments: longer overshoots are errors
 TMP_SUFFIX = ".tmp"  # audio temp files are ".<name>.<random>.tmp" beside their target
 # Files of an older dir at DST that would no longer match the new one (removed on write).
 STALE_FILES = ("segments", "utt2dur", "reco2dur", "utt2num_frames", "feats.scp", "cmvn.scp",
@@ -193,45 +191,29 @@ def _read_segments(path: Path, wav: dict[str, str]) -> tuple[dict[str, list[_Seg
     """Parse ``utt rec start end`` lines; returns (segments by recording, skipped utterances)."""
     by_rec: dict[str, list[_Segment]] = {}
     skipped: dict[str, str] = {}
-    seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        fields = line.split()
-        if not fields:
-            continue
-        if len(fields) != 4:
-            raise ValueError(f"{path}:{number}: expected 'utt rec start end', got {line.strip()!r}")
-        utt, rec = fields[0], fields[1]
+    for entry in unique_entries(path, ids="utterance id"):
         try:
-            start, end = float(fields[2]), float(fields[3])
-        except ValueError:
-            raise ValueError(f"{path}:{number}: {fields[2]!r} {fields[3]!r} are not seconds") from None
-        if utt in seen:
-            raise ValueError(f"{path}:{number}: duplicate utterance id {utt!r}")
-        seen.add(utt)
-        problem = _segment_problem(rec, start, end, wav)
-        if problem:
-            skipped[utt] = problem
+            seg = parse_segment(entry.value)
+        except ValueError as error:
+            got = f"{entry.key} {entry.value}".strip()
+            raise ValueError(f"{path}:{entry.number}: {error}, got {got!r}") from None
+        problem = segment_problem(seg)
+        if seg.recording not in wav:
+            skipped[entry.key] = f"recording {seg.recording!r} of segments is not in wav.scp"
+        elif problem:
+            skipped[entry.key] = f"segment {problem}"
         else:
-            by_rec.setdefault(rec, []).append(_Segment(utt, start, None if end == -1 else end))
+            end = None if seg.end == -1 else seg.end
+            by_rec.setdefault(seg.recording, []).append(_Segment(entry.key, seg.start, end))
     return by_rec, skipped
-
-
-def _segment_problem(rec: str, start: float, end: float, wav: dict[str, str]) -> str | None:
-    if rec not in wav:
-        return f"recording {rec!r} of segments is not in wav.scp"
-    if not (math.isfinite(start) and math.isfinite(end)) or start < 0:
-        return f"segment {start:g}-{end:g} s: bad start/end"
-    if end != -1 and end <= start:
-        return f"segment {start:g}-{end:g} s: end is not after start"
-    return None
 
 
 def _dump_job(job: _Job) -> list[_Result]:
     """Decode one recording (only if some output is missing or stale) and write its utterances."""
     data_dir = Path(job.data_dir)
     outputs = {s.utt_id: data_dir / f"{s.utt_id}.{job.audio_format}" for s in job.segments}
-    command = pipe_command(job.spec)
-    not_before = max(job.not_before, mtime(job.spec.strip()) if command is None else 0.0)
+    source = recording_file(job.spec)
+    not_before = max(job.not_before, mtime(source) if source is not None else 0.0)
     results, todo = [], []
     for seg in job.segments:
         frames = existing_output(outputs[seg.utt_id], job.fs, job.audio_format, not_before)

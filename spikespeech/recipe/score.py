@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import atomic_write_text
-from ..data.kaldi import numbered_lines
+from ..data.kaldi import read_table
 from ..errors import SpikespeechError
 
 TOKEN_TYPES = ("char", "bpe", "word")
@@ -82,18 +82,10 @@ TOKENIZERS: dict[str, Callable[[str], list[str]]] = {"word": words, "char": char
 
 def read_text(path: str | Path) -> dict[str, str]:
     """A Kaldi ``text`` file as {utt id: transcript}; the id ends at the first whitespace."""
-    path = Path(path)
     try:
-        lines = numbered_lines(path)
-    except ValueError as exc:
+        return read_table(path, ids="utterance id")
+    except SpikespeechError as exc:
         raise ScoreError(str(exc)) from None
-    table: dict[str, str] = {}
-    for number, line in lines:
-        fields = line.strip().split(maxsplit=1)
-        if fields[0] in table:
-            raise ScoreError(f"{path}:{number}: duplicate utterance id {fields[0]!r}")
-        table[fields[0]] = fields[1] if len(fields) > 1 else ""
-    return table
 
 
 def _names(ids: list[str], limit: int = 5) -> str:

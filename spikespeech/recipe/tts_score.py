@@ -360,13 +360,15 @@ def _table(path: Path, what: str) -> dict[str, str]:
 
 def read_wav_scp(path: str | Path) -> dict[str, Path]:
     """A ``wav.scp`` of plain audio paths as {utt id: path}; pipes and segments are refused."""
+    from ..audio.recording import ark_offset, pipe_command
+
     path = Path(path)
     if (path.parent / "segments").is_file():
         raise TTSScoreError(f"{path.parent / 'segments'}: data dirs with segments are not supported "
                             f"(dump the audio per utterance first: python -m spikespeech.recipe.dump)")
     table = _table(path, "wav.scp")
     for utt, value in table.items():
-        if value.endswith("|") or re.fullmatch(r".+\.ark:\d+", value):
+        if pipe_command(value) is not None or ark_offset(value) is not None:
             raise TTSScoreError(f"{path}: entry {utt!r} is a pipe or an ark offset, not an audio file "
                                 f"(dump the audio first: python -m spikespeech.recipe.dump)")
     return {utt: Path(value) for utt, value in table.items()}

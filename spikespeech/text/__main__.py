@@ -30,8 +30,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        lines = kaldi.numbered_lines(args.input)
-    except (ValueError, OSError, UnicodeDecodeError) as e:
+        entries = kaldi.table_entries(args.input)  # repeated ids are reported below, one line each
+    except (ValueError, OSError) as e:
         print(f"error: {e}" if isinstance(e, ValueError) else f"error: {args.input}: {e}", file=sys.stderr)
         return 2
     if not args.output.parent.is_dir():
@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     seen: set[str] = set()
     rows: list[tuple[int, str, str]] = []  # (line number, utt id, text)
-    for number, line in lines:
-        utt, *words = line.split(maxsplit=1)  # Kaldi allows a tab as well as a space after the id
-        words = words[0].strip() if words else ""
+    for number, utt, words in entries:
         problem = "duplicate utterance id" if utt in seen else "no text" if not words else None
         seen.add(utt)
         if problem:

@@ -140,21 +140,17 @@ class TrainingClip:
 
 def read_wav_scp(path: str | Path) -> list[tuple[str, str]]:
     """``(utt_id, audio path)`` rows of a Kaldi ``wav.scp`` (plain paths; no pipe commands)."""
-    from spikespeech.data.kaldi import numbered_lines
+    from spikespeech.audio.recording import pipe_command
+    from spikespeech.data.kaldi import unique_entries
 
     path = Path(path)
-    rows, seen = [], set()
-    for number, line in numbered_lines(path):
-        utt, _, audio = line.strip().partition(" ")
-        audio = audio.strip()
-        if not audio:
-            raise ValueError(f"{path}:{number}: expected '<utt_id> <audio path>', got {line.strip()!r}")
-        if audio.endswith("|"):
-            raise ValueError(f"{path}:{number}: pipe commands are not supported; give an audio file path")
-        if utt in seen:
-            raise ValueError(f"{path}:{number}: duplicate utterance id {utt!r}")
-        seen.add(utt)
-        rows.append((utt, audio))
+    rows = []
+    for entry in unique_entries(path, ids="utterance id"):
+        if not entry.value:
+            raise ValueError(f"{path}:{entry.number}: expected '<utt_id> <audio path>', got {entry.key!r}")
+        if pipe_command(entry.value) is not None:
+            raise ValueError(f"{path}:{entry.number}: pipe commands are not supported; give an audio file")
+        rows.append((entry.key, entry.value))
     if not rows:
         raise ValueError(f"{path}: no utterances")
     return rows

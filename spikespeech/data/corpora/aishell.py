@@ -21,7 +21,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ..kaldi import Utterance
+from ..kaldi import Utterance, table_entries
 from . import select_sets, write_sets
 from .download import Resource, extract_once, obtain
 
@@ -35,17 +35,8 @@ log = logging.getLogger(__name__)
 
 def read_transcript(path: str | Path) -> dict[str, str]:
     """``aishell_transcript_v0.8.txt`` → {utterance id: characters, spaces removed}."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: AISHELL transcript not found") from None
-    out = {}
-    for line in lines:
-        fields = line.split()
-        if len(fields) > 1:
-            out[fields[0]] = "".join(fields[1:])
-    return out
+    entries = table_entries(path, "AISHELL transcript")
+    return {utt: "".join(text.split()) for _, utt, text in entries if text}
 
 
 def extract_speaker_archives(wav_dir: Path) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..kaldi import Utterance
+from ..kaldi import Utterance, table_entries
 from . import select_sets, write_sets
 from .download import Resource, obtain
 
@@ -78,16 +78,13 @@ def subset_utterances(subset_dir: str | Path) -> list[Utterance]:
         speaker = f"{reader}-{chapter}"
         if trans.name != f"{speaker}.trans.txt":
             raise ValueError(f"{trans}: expected the name {speaker}.trans.txt in {trans.parent}")
-        for number, line in enumerate(trans.read_text(encoding="utf-8").splitlines(), 1):
-            utt_id, _, words = line.strip().partition(" ")
-            if not utt_id:
-                continue
-            if not utt_id.startswith(f"{speaker}-") or not words.strip():
+        for number, utt_id, words in table_entries(trans):
+            if not utt_id.startswith(f"{speaker}-") or not words:
                 raise ValueError(f"{trans}:{number}: expected '{speaker}-<nnnn> WORDS'")
             audio = trans.parent / f"{utt_id}.flac"
             if not audio.is_file():
                 raise ValueError(f"{audio}: audio of {utt_id} (listed in {trans.name}) is missing")
-            utts.append(Utterance(utt_id, speaker, str(audio.resolve()), words.strip()))
+            utts.append(Utterance(utt_id, speaker, str(audio.resolve()), words))
     return sorted(utts, key=lambda u: u.utt_id)
 
 
