@@ -192,15 +192,20 @@ class IMLSNeuron(SpikingNeuron):
         new.scale = torch.stack([n.scale.detach().reshape(()) for n in neurons]).reshape(-1, 1)
         return new.to(first.scale.device)
 
-    def _infer(self, u: torch.Tensor) -> torch.Tensor:
-        # theta = alpha * max(stat(u), eps) with stat's normaliser n (C, sqrt C or 1) moved
-        # into a cached alpha / n: one reduction, one clamp, one multiply on (..., 1), and no
-        # Python-scalar operands (each costs a conversion kernel at these small sizes)
+    def theta(self, u: torch.Tensor) -> torch.Tensor:
+        """The threshold this neuron applies to ``u`` ``(..., C)``: ``theta = alpha * max(stat(u),
+        eps)``, ``(..., 1)`` (``adaptive``), or the clamped scale alone (``fixed``: ``(1,)``, or
+        ``(S, 1)`` for a stacked neuron)."""
+        # stat's normaliser n (C, sqrt C or 1) moved into a cached alpha / n: one reduction,
+        # one clamp, one multiply on (..., 1), and no Python-scalar operands (each costs a
+        # conversion kernel at these small sizes)
         if self.statistic is None:
-            theta = self._cached_scale(1.0)
-        else:
-            n = _STAT_NORMALISER[self.statistic](u.shape[-1])
-            theta = _token_norm(u, self.statistic).clamp_min_(self.eps * n).mul_(self._cached_scale(n))
+            return self._cached_scale(1.0)
+        n = _STAT_NORMALISER[self.statistic](u.shape[-1])
+        return _token_norm(u, self.statistic).clamp_min_(self.eps * n).mul_(self._cached_scale(n))
+
+    def _infer(self, u: torch.Tensor) -> torch.Tensor:
+        theta = self.theta(u)
         s = torch.div(u, theta).clamp_(0, self.levels).round_()
         return s.mul_(theta) if self.output == "dequant" else s
 
