@@ -313,13 +313,16 @@ stage_9() {
 stage_10() {
     local s dir model
     model=$(model_file)
+    local conf=()  # decoded as stage 9 decodes (mode and beam options), metered per scope
+    [ -z "$inference_config" ] || conf=(--inference_config "$inference_config")
     for s in $test_sets; do
         dir=$asr_exp/$inference_tag/$s
         py -m spikespeech.recipe.score --ref "$dumpdir/raw/$s/text" --hyp "$dir/text" \
             --token_type "$token_type" --out "$dir/score"
         if [ "$energy_utts" -gt 0 ]; then
             py -m spikespeech.recipe.energy --asr_config "$asr_exp/config.yaml" --model_file "$model" \
-                --data_dir "$dumpdir/raw/$s" --max_utts "$energy_utts" --out "$dir/energy.json"
+                --data_dir "$dumpdir/raw/$s" --max_utts "$energy_utts" --out "$dir/energy.json" \
+                "${conf[@]}" --inference_args="$inference_args"
         fi
     done
     write_results asr_

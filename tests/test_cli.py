@@ -48,6 +48,36 @@ def test_energy_table_and_override(capsys):
     assert "lower (E_MAC 4.6 pJ" in out
 
 
+def test_encoder_report_says_what_it_measured(capsys):
+    conf = CONF / "iml_spikeformer_small.yaml"
+    assert main(["energy", "--config", str(conf), "--frames", "8", "--set", "layers=1"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "scope: encoder blocks (spiking, pure encoder): no front-end, decoder or CTC head" in first
+    assert "random weights, firing rate measured on random input: not a result" in first
+    assert main(["energy", "--config", str(conf), "--frames", "8", "--set", "layers=1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"]["scope"] == "encoder blocks (spiking, pure encoder)"
+    assert data["caveat"].endswith("not a result")
+
+
+def test_espnet_config_gives_the_whole_model_per_scope(capsys):
+    pytest.importorskip("espnet2")
+    conf = CONF.parent / "asr" / "tiny.yaml"
+    assert main(["energy", "--config", str(conf), "--seconds", "1", "--tokens", "4", "--vocab", "20",
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "random weights" in data["caveat"] and "4 tokens" in data["measured"]
+    scopes = {s["scope"]: s for s in data["scopes"]}
+    assert list(scopes) == ["front-end", "encoder blocks", "decoder", "CTC head"]
+    assert scopes["front-end"]["acs"] == 0 and scopes["front-end"]["ann_to_snn_ratio"] == pytest.approx(1.0)
+    blocks = scopes["encoder blocks"]
+    assert blocks["ann_to_snn_ratio"] > 1 and 0 < blocks["firing_rate"] < 1
+    decoder = scopes["decoder"]
+    assert decoder["output_tokens"] == 4
+    assert decoder["energy_uj_per_output_token"] == pytest.approx(decoder["energy_uj"] / 4)
+    assert data["total"]["energy_pj"] / 1e6 == pytest.approx(sum(s["energy_uj"] for s in scopes.values()))
+
+
 def test_ann_kind_reports_only_macs(capsys):
     conf = CONF / "iml_spikeformer_small.yaml"
     assert main(["energy", "--config", str(conf), "--frames", "8", "--kind", "ann", "--json"]) == 0
@@ -63,8 +93,8 @@ def test_ann_kind_reports_only_macs(capsys):
         (["--set", "neuron.type=izhikevich"], "neuron.type"),
         (["--set", "bogus=1"], "unknown key(s) bogus"),
         (["--set", "noequals"], "expected KEY=VALUE"),
-        (["--config", str(CONF.parent / "asr" / "librispeech.yaml")],
-         "an ESPnet training config (encoder: iml_spikeformer); this command takes an encoder YAML"),
+        (["--config", str(CONF.parent / "asr" / "tiny.yaml"), "--kind", "ann"],
+         "--kind ann: for an ESPnet config, give the ANN's own config"),
     ],
 )
 def test_energy_errors_are_one_line(args, needle, capsys, tmp_path):

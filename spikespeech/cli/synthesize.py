@@ -37,7 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample-rate", type=sample_rate, help="resample the output to this rate (8000..192000)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--energy", action="store_true",
-                   help="print the acoustic model's firing rate and energy vs its ANN per utterance")
+                   help="print the acoustic model's firing rate and energy vs its ANN per utterance, "
+                   "whole and per scope (encoder, variance adaptor, decoder, postnet; no vocoder)")
     p.add_argument("-v", "--verbose", action="store_true", help="print duration and RTF per utterance")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar (shown "
                    "on a terminal for more than 3 lines, or a text of more than 3 sentences)")
@@ -187,12 +188,8 @@ def _report(where: str, result, args) -> None:
     record = {"input": where, "duration_s": round(result.duration_s, 3),
               "synth_s": round(result.synth_s, 3), "rtf": round(result.rtf, 4),
               "sentences": result.sentences}
-    if result.energy is not None:
-        report = result.energy
-        record["energy"] = {"scope": "acoustic model", "firing_rate": report.firing_rate,
-                            "energy_uj": report.energy_pj / 1e6,
-                            "ann_energy_uj": report.ann_energy_pj / 1e6,
-                            "ann_to_snn_ratio": report.ann_to_snn_ratio}
+    if result.energy is not None:  # the acoustic model's, and per scope, each ratio with its scope
+        record["energy"] = result.energy.summary()
     _stderr(json.dumps(record))
 
 

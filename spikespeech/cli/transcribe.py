@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 from ..argtypes import non_negative_float, positive_float, positive_int, unit_float
@@ -49,7 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CPU threads for the model (default: PyTorch's, one per core; 1 is "
                    "several times faster when other jobs load the cores: README 'Decoding speed')")
     p.add_argument("--energy", action="store_true",
-                   help="measure the encoder's firing rate and energy vs its ANN per utterance")
+                   help="with --format json: the theoretical energy of each utterance's decode vs the same "
+                   "layers as an ANN, per scope (front-end, encoder blocks, decoder with its energy per "
+                   "output token, CTC head; 'encoder' at the top = front-end + encoder blocks) and for "
+                   "the whole model")
     p.add_argument("--chunk-seconds", type=positive_float, default=DEFAULT_CHUNK_SECONDS,
                    help="audio longer than this is cut at pauses (and speech still longer at its "
                    "quietest moments) into segments of at most this length, decoded one by one; "
@@ -155,14 +157,10 @@ def _format(item, result, fmt: str, mode: str) -> str:
             "final_latency_s": round(latency.final_s, 4),
             "partials": [{"time": t, "text": text} for t, text in latency.partials],
         }
-    if result.energy is not None:
-        report = result.energy
-        ratio = report.ann_to_snn_ratio
-        record["energy"] = {
-            "scope": "encoder", "firing_rate": report.firing_rate,
-            "energy_uj": report.energy_pj / 1e6, "ann_energy_uj": report.ann_energy_pj / 1e6,
-            "ann_to_snn_ratio": ratio if math.isfinite(ratio) else None,  # None: nothing was decoded
-        }
+    if result.energy is not None:  # every ratio next to its scope; None where nothing ran
+        from ..espnet.energy_scopes import asr_energy_summary
+
+        record["energy"] = asr_energy_summary(result.energy)
     return json.dumps(record, ensure_ascii=False)
 
 

@@ -39,7 +39,8 @@ INTRO = """# spikespeech demo
 Speech recognition with **IML-Spikeformer** and speech synthesis with **SpikeVoice**: both are
 spiking neural networks. Besides text and audio, each request shows the spikes of one layer,
 the firing rate of every block, and the theoretical energy against the same network run as a
-conventional (ANN) model. Everything runs on this machine."""
+conventional (ANN) model, per part of the model (speech recognition: front-end, encoder blocks,
+decoder, CTC head) and whole. Everything runs on this machine."""
 
 
 def build_app(state: DemoState) -> gr.Blocks:

@@ -109,13 +109,13 @@ def transcribe(state: DemoState, audio_path: str | None) -> TranscribeResult:
     info = [_timing("decode", result.duration_s, result.decode_s, result.rtf)]
     if not result.text:
         info.append("*Nothing was recognised in this audio.*")
-    info.append(_energy_line(result.energy, "encoder"))
+    info.append(_energy_line(result.energy))
     return TranscribeResult(
         text=result.text,
         info="\n\n".join(info),
         raster=_raster_figure(recorder, "encoder", result.duration_s),
         rates=plots.firing_rates(result.energy, "encoder firing rate per block"),
-        energy=plots.energy_bars(result.energy, "encoder"),
+        energy=plots.energy_bars(result.energy, f"energy per scope of this decode ({transcriber.mode})"),
     )
 
 
@@ -188,13 +188,13 @@ def synthesize(state: DemoState, text: str | None, speed: float | None = 1.0,
     info = [_timing("synthesis", synthesis.duration_s, synthesis.synth_s, synthesis.rtf),
             "**Phonemes:** " + " ‖ ".join(f"`{p}`" for p in synthesis.phonemes),
             *(f"*Note: {note}*" for note in notes),
-            _energy_line(synthesis.energy, "acoustic model")]
+            _energy_line(synthesis.energy)]
     return SynthesizeResult(
         audio=str(path),
         info="\n\n".join(info),
         mel=plots.mel_spectrogram(mel),
         raster=_raster_figure(recorder, "acoustic model"),
-        energy=plots.energy_bars(synthesis.energy, "acoustic model"),
+        energy=plots.energy_bars(synthesis.energy, "energy per scope of the acoustic model (no vocoder)"),
     )
 
 
@@ -326,12 +326,20 @@ def _timing(what: str, duration_s: float, seconds: float, rtf: float) -> str:
             f"**RTF** {rtf:.3f}")
 
 
-def _energy_line(report, scope: str) -> str:
+def _energy_line(report) -> str:
+    """The whole model's energy vs the same layers as an ANN, then each scope's, every ratio
+    next to its scope's name; the firing rate of the spiking neurons."""
     if report is None:
         return ""
-    return (f"**Energy ({scope})** {report.energy_pj / 1e6:.3g} µJ vs "
-            f"{report.ann_energy_pj / 1e6:.3g} µJ as an ANN ({report.ann_to_snn_ratio:.1f}× less) · "
-            f"**firing rate** {report.firing_rate:.3f}")
+    parts = []
+    for part in [report.whole(), *report.scopes]:
+        ratio = "no ratio" if part.ratio is None else f"{part.ratio:.2f}× less"
+        per = part.per_unit_pj(part.energy_pj)
+        unit = "" if per is None else f", {per / 1e6:.3g} µJ per {part.unit}"
+        parts.append(f"**{part.scope}** {part.energy_pj / 1e6:.3g} µJ vs {part.ann_energy_pj / 1e6:.3g} µJ "
+                     f"as an ANN ({ratio}{unit})")
+    return f"**Energy** {parts[0]} · " + " · ".join(parts[1:]) + \
+        f" · **firing rate** {report.firing_rate:.3f}"
 
 
 def _error_md(message: str) -> str:

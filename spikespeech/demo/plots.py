@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..energy import EnergyReport
+from ..energy import EnergyReport, ScopedEnergyReport
 
 _WIDE = (8.0, 3.0)
 
@@ -55,11 +55,12 @@ def spike_raster(raster: np.ndarray, title: str, max_level: int, frame_s: float 
 
 
 def layer_of(neuron_name: str) -> str:
-    """Group a neuron name by its block: ``encoder.layers.3.attn.qkv.neuron`` → ``encoder 3``,
-    ``postnet.acts.2`` → ``postnet.acts``, ``decoder.out_neuron`` → ``decoder.out_neuron``."""
+    """Group a neuron name by its block: ``encoder.layers.3.attn.qkv.neuron`` (and, in a whole
+    ASR model, ``encoder.encoder.layers.3...``) → ``encoder 3``, ``postnet.acts.2`` →
+    ``postnet.acts``, ``decoder.out_neuron`` → ``decoder.out_neuron``."""
     match = re.match(r"(.*?)\.?layers\.(\d+)(?:\.|$)", neuron_name)
     if match:
-        return f"{match[1] or 'block'} {match[2]}".strip()
+        return f"{match[1].rpartition('.')[2] or 'block'} {match[2]}"
     return re.sub(r"\.\d+$", "", neuron_name)
 
 
@@ -88,25 +89,30 @@ def firing_rates(report: EnergyReport, title: str) -> Figure:
     return fig
 
 
-def energy_bars(report: EnergyReport, scope: str) -> Figure:
-    """Theoretical energy of one request (µJ): the SNN's MAC (real-valued inputs) and AC
-    (spike inputs) parts, stacked, against the same network run as an ANN (all MACs)."""
-    mac_uj = report.macs * report.e_mac_pj / 1e6
-    ac_uj = report.acs * report.e_ac_pj / 1e6
-    ann_uj = report.ann_energy_pj / 1e6
-    fig = _figure((8.0, 2.6))
+def energy_bars(report: EnergyReport, title: str) -> Figure:
+    """Theoretical energy of one request (µJ) per scope of ``report`` (its parts, then the whole),
+    each a pair of bars: the SNN's MAC (real-valued inputs) and AC (spike inputs) parts, stacked,
+    against the same layers run as an ANN (all MACs), with their ratio."""
+    parts = [*report.scopes, report] if isinstance(report, ScopedEnergyReport) else [report]
+    fig = _figure((8.0, 1.4 + 0.55 * len(parts)))
     ax = fig.add_subplot()
-    labels = ["SNN (this model)", "same network as ANN"]
-    ax.barh(labels[0], mac_uj, color="#7570b3", label="MAC (real-valued inputs)")
-    ax.barh(labels[0], ac_uj, left=mac_uj, color="#1b9e77", label="AC (spike inputs)")
-    ax.barh(labels[1], ann_uj, color="#999999", label="MAC (ANN)")
-    ax.invert_yaxis()
-    for i, value in enumerate((mac_uj + ac_uj, ann_uj)):
-        ax.text(value, i, f" {value:.3g} µJ", va="center", fontsize=8)
-    ax.set_xlim(0, max(ann_uj, mac_uj + ac_uj, 1e-9) * 1.25)
+    y = np.arange(len(parts))
+    mac_uj = np.array([p.macs * p.e_mac_pj / 1e6 for p in parts])
+    ac_uj = np.array([p.acs * p.e_ac_pj / 1e6 for p in parts])
+    ann_uj = np.array([p.ann_energy_pj / 1e6 for p in parts])
+    ax.barh(y - 0.2, mac_uj, height=0.38, color="#7570b3", label="SNN: MAC (real-valued inputs)")
+    ax.barh(y - 0.2, ac_uj, height=0.38, left=mac_uj, color="#1b9e77", label="SNN: AC (spike inputs)")
+    ax.barh(y + 0.2, ann_uj, height=0.38, color="#999999", label="same layers as ANN: MAC")
+    for i, part in enumerate(parts):
+        snn = mac_uj[i] + ac_uj[i]
+        ratio = f"ANN / SNN {part.ann_energy_pj / part.energy_pj:.2f}×" if part.energy_pj else "no ratio"
+        ax.text(snn, i - 0.2, f" {snn:.3g} µJ · {ratio}", va="center", fontsize=7)
+        ax.text(ann_uj[i], i + 0.2, f" {ann_uj[i]:.3g} µJ", va="center", fontsize=7)
+    ax.set_yticks(y, [part.scope for part in parts], fontsize=8)
+    ax.invert_yaxis()  # parts in model order, the whole last
+    ax.set_xlim(0, max(float(ann_uj.max()), float((mac_uj + ac_uj).max()), 1e-9) * 1.45)
     ax.set_xlabel("energy (µJ, 45 nm: MAC 4.6 pJ, AC 0.9 pJ)")
-    ratio = report.ann_to_snn_ratio
-    ax.set_title(f"{scope} energy · ANN / SNN = {ratio:.1f}×", fontsize=10)
+    ax.set_title(title, fontsize=10)
     fig.legend(fontsize=7, loc="outside lower center", ncols=3, frameon=False)
     return fig
 

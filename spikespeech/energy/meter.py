@@ -51,12 +51,17 @@ class EnergyMeter:
 
     Spikes are what the model's neurons emit, counts up to their largest level; larger
     integers (raw ``Q K^T`` coincidence counts) are values and cost as such.
+
+    ``scope`` names what the report covers (default: the model's class name); split it into
+    parts with :func:`~spikespeech.energy.split_scopes`.
     """
 
-    def __init__(self, model: nn.Module, e_mac_pj: float = E_MAC_PJ, e_ac_pj: float = E_AC_PJ):
+    def __init__(self, model: nn.Module, e_mac_pj: float = E_MAC_PJ, e_ac_pj: float = E_AC_PJ,
+                 scope: str | None = None):
         if e_mac_pj < 0 or e_ac_pj < 0:
             raise ValueError("EnergyMeter: energies per operation must be >= 0")
         self.model = model
+        self.scope = type(model).__name__ if scope is None else scope
         self.e_mac_pj, self.e_ac_pj = float(e_mac_pj), float(e_ac_pj)
         levels = [int(m.max_level) for m in model.modules() if isinstance(m, SpikingNeuron)]
         self.levels = max(levels, default=1)
@@ -123,6 +128,7 @@ class EnergyMeter:
             neurons=list(self._neurons.values()),
             e_mac_pj=self.e_mac_pj,
             e_ac_pj=self.e_ac_pj,
+            scope=self.scope,
         )
 
     # ---- hooks ----------------------------------------------------------------------------
@@ -217,8 +223,8 @@ class EnergyMeter:
 
 
 def measure_energy(model: nn.Module, *args, e_mac_pj: float = E_MAC_PJ,
-                   e_ac_pj: float = E_AC_PJ, **kwargs) -> EnergyReport:
+                   e_ac_pj: float = E_AC_PJ, scope: str | None = None, **kwargs) -> EnergyReport:
     """Run ``model(*args, **kwargs)`` once under an :class:`EnergyMeter`; return the report."""
-    with torch.no_grad(), EnergyMeter(model, e_mac_pj, e_ac_pj) as meter:
+    with torch.no_grad(), EnergyMeter(model, e_mac_pj, e_ac_pj, scope) as meter:
         model(*args, **kwargs)
     return meter.report()

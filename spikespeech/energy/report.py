@@ -42,10 +42,14 @@ class NeuronActivity:
 
 @dataclass
 class EnergyReport:
+    """Counts of the metered layers and neurons; ``scope`` names what they cover (every total
+    and ratio is of that scope: see :mod:`.scopes` for a split into parts)."""
+
     layers: list[LayerEnergy]
     neurons: list[NeuronActivity] = field(default_factory=list)
     e_mac_pj: float = E_MAC_PJ
     e_ac_pj: float = E_AC_PJ
+    scope: str = "metered model"
 
     @property
     def macs(self) -> float:
@@ -85,6 +89,7 @@ class EnergyReport:
             "e_mac_pj": self.e_mac_pj,
             "e_ac_pj": self.e_ac_pj,
             "total": {
+                "scope": self.scope,
                 "macs": self.macs,
                 "acs": self.acs,
                 "energy_pj": self.energy_pj,
@@ -113,32 +118,34 @@ class EnergyReport:
             rate = "-" if layer.firing_rate is None else f"{layer.firing_rate:.3f}"
             lines.append(
                 f"{_short(layer.name, 42):<42} {layer.op:<6} {layer.input:<10} {rate:>6} "
-                f"{_si(layer.macs):>9} {_si(layer.acs):>9} "
-                f"{_joules(self.layer_energy_pj(layer)):>10} "
-                f"{_joules(layer.ann_macs * self.e_mac_pj):>10}"
+                f"{si(layer.macs):>9} {si(layer.acs):>9} "
+                f"{joules(self.layer_energy_pj(layer)):>10} "
+                f"{joules(layer.ann_macs * self.e_mac_pj):>10}"
             )
         lines.append("-" * len(head))
         rate = f"{self.firing_rate:.3f}" if self.neurons else "-"
         lines.append(
-            f"{'total':<42} {'':<6} {'':<10} {rate:>6} {_si(self.macs):>9} "
-            f"{_si(self.acs):>9} {_joules(self.energy_pj):>10} {_joules(self.ann_energy_pj):>10}"
+            f"{'total':<42} {'':<6} {'':<10} {rate:>6} {si(self.macs):>9} "
+            f"{si(self.acs):>9} {joules(self.energy_pj):>10} {joules(self.ann_energy_pj):>10}"
         )
         lines.append(
-            f"SNN energy {_joules(self.energy_pj)} vs ANN {_joules(self.ann_energy_pj)}: "
+            f"{self.scope}: SNN energy {joules(self.energy_pj)} vs ANN {joules(self.ann_energy_pj)}: "
             f"{self.ann_to_snn_ratio:.2f}x lower (E_MAC {self.e_mac_pj} pJ, E_AC {self.e_ac_pj} pJ, "
             f"45 nm); mean firing rate {rate}"
         )
         return "\n".join(lines)
 
 
-def _si(x: float) -> str:
+def si(x: float) -> str:
+    """``x`` with a k/M/G suffix: ``si(1.5e6) == "1.50M"``."""
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(x) >= scale:
             return f"{x / scale:.2f}{unit}"
     return f"{x:.0f}"
 
 
-def _joules(pj: float) -> str:
+def joules(pj: float) -> str:
+    """Picojoules ``pj`` in the largest unit that keeps them >= 1: ``joules(2.5e6) == "2.50 uJ"``."""
     for unit, scale in (("mJ", 1e9), ("uJ", 1e6), ("nJ", 1e3)):
         if abs(pj) >= scale:
             return f"{pj / scale:.2f} {unit}"

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..energy import EnergyMeter, EnergyReport
+from ..energy import EnergyMeter, ScopedEnergyReport, split_scopes
 from ..errors import SpikespeechError
 from ..layers import fold_for_inference
 from ..speaking_rate import MAX_SPEED, MIN_SPEED, check_speed  # noqa: F401  (the API's range)
+from ..tts.energy_scopes import ACOUSTIC_MODEL, SPIKEVOICE_SCOPES
 from .pack import LoadedModel, PackError, invalid_pack, open_pack
 
 SENTENCE_PAUSE_S = 0.2  # silence between the sentences of one text
@@ -35,7 +36,8 @@ class Synthesis:
     sentences: int
     mels: list[np.ndarray] = field(default_factory=list)  # (frames, n_mels) per sentence
     phonemes: list[str] = field(default_factory=list)
-    energy: EnergyReport | None = None
+    # the acoustic model's (no vocoder), split into SPIKEVOICE_SCOPES
+    energy: ScopedEnergyReport | None = None
 
     @property
     def duration_s(self) -> float:
@@ -159,7 +161,7 @@ class Synthesizer(LoadedModel):
         report = progress or (lambda done, total: None)
         report(0, len(sentences))
         sid = self.speaker_id(speaker)
-        meter = EnergyMeter(self.acoustic) if energy else None
+        meter = EnergyMeter(self.acoustic, scope=ACOUSTIC_MODEL) if energy else None
         pieces, mels = [], []
         pause = np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
         if meter is not None:
@@ -182,7 +184,8 @@ class Synthesizer(LoadedModel):
         wav = np.clip(np.concatenate(pieces), -1.0, 1.0).astype(np.float32)
         return Synthesis(wav=wav, sample_rate=self.sample_rate, synth_s=time.perf_counter() - start,
                          sentences=len(sentences), mels=mels, phonemes=sentences,
-                         energy=meter.report() if meter is not None else None)
+                         energy=None if meter is None else
+                         split_scopes(meter.report(), SPIKEVOICE_SCOPES))
 
 
 def _read_spk2sid(path: Path | None) -> dict[str, int]:

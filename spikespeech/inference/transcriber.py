@@ -16,9 +16,10 @@ import torch
 from ..audio import load_audio
 from ..audio.segment import speech_segments
 from ..decoding_modes import DEFAULT_CHUNK_SECONDS, DEFAULT_LOOKBACK_SECONDS, DEFAULT_STREAM_CHUNK_SECONDS
-from ..energy import EnergyMeter, EnergyReport
+from ..energy import EnergyMeter, ScopedEnergyReport
 from ..errors import SpikespeechError
 from ..espnet.decoding import DEFAULT_MODE, DecodingOptions
+from ..espnet.energy_scopes import WHOLE_MODEL, asr_scoped_report
 from ..espnet.light_speech2text import LightSpeech2Text, NoDecoderError, token_text
 from ..espnet.streaming import CTCStream, samples_per_encoder_frame
 from ..layers import fold_for_inference
@@ -53,12 +54,15 @@ class StreamLatency:
 @dataclass
 class Transcript:
     """``text``: the segments' texts joined by spaces; ``segments``: where each came from (silence
-    between them was not decoded); ``decode_s``: decoding time, model loading excluded."""
+    between them was not decoded); ``decode_s``: decoding time, model loading excluded;
+    ``energy`` (when asked for): the whole ASR model's, metered during this decode, split into
+    front-end, encoder blocks, decoder (per output token too) and CTC head
+    (:data:`~spikespeech.espnet.energy_scopes.ASR_SCOPES`)."""
 
     text: str
     duration_s: float
     decode_s: float
-    energy: EnergyReport | None = None
+    energy: ScopedEnergyReport | None = None
     segments: list[Segment] = field(default_factory=list)
     latency: StreamLatency | None = None  # streamed transcripts only
 
@@ -136,10 +140,18 @@ class Transcriber(LoadedModel):
     def mode(self) -> str:
         return self.speech2text.options.mode
 
-    def _decode(self, samples: np.ndarray) -> str:
-        """Text of one segment, decoded in :attr:`mode`."""
+    def _decode(self, samples: np.ndarray) -> tuple[str, int]:
+        """Text of one segment, decoded in :attr:`mode`, and its number of tokens."""
         results = self.speech2text(torch.from_numpy(samples))
-        return results[0][0] if results else ""
+        return (results[0][0], len(results[0][2])) if results else ("", 0)
+
+    def _meter(self, energy: bool) -> EnergyMeter | None:
+        """A meter on the whole ASR model (encoder, decoder, CTC head), started; None if not asked."""
+        if not energy:
+            return None
+        meter = EnergyMeter(self.speech2text.asr_model, scope=WHOLE_MODEL)
+        meter.start()
+        return meter
 
     @torch.no_grad()
     def transcribe(self, audio: str | os.PathLike | np.ndarray, energy: bool = False) -> Transcript:
@@ -150,22 +162,21 @@ class Transcriber(LoadedModel):
         start = time.perf_counter()
         spans = speech_segments(samples, self.sample_rate, self.chunk_seconds,
                                 min_samples=self.min_samples)
-        meter = EnergyMeter(self.encoder) if energy else None
-        segments = []
-        if meter is not None:
-            meter.start()
+        segments, tokens = [], 0
+        meter = self._meter(energy)
         try:
             for span in spans:
-                text = self._decode(samples[span.start:span.end]).strip()
+                text, count = self._decode(samples[span.start:span.end])
+                tokens += count
                 segments.append(Segment(round(span.start / self.sample_rate, 3),
-                                        round(span.end / self.sample_rate, 3), text))
+                                        round(span.end / self.sample_rate, 3), text.strip()))
         finally:
             if meter is not None:
                 meter.stop()
         return Transcript(text=" ".join(s.text for s in segments if s.text),
                           duration_s=len(samples) / self.sample_rate,
                           decode_s=time.perf_counter() - start,
-                          energy=meter.report() if meter is not None else None,
+                          energy=None if meter is None else asr_scoped_report(meter.report(), tokens),
                           segments=segments)
 
     @torch.no_grad()
@@ -184,9 +195,7 @@ class Transcriber(LoadedModel):
 
         stream = CTCStream(self.speech2text.asr_model, self.speech2text.options, self.sample_rate,
                            chunk_seconds, lookback_seconds, self.min_samples, self._frame_samples)
-        meter = EnergyMeter(self.encoder) if energy else None
-        if meter is not None:
-            meter.start()
+        meter = self._meter(energy)
         rate, total = self.sample_rate, len(samples)
         busy_until, latencies, partials, decode_s = 0.0, [], [], 0.0
         done: list[str] = []  # the texts of the segments a pause has ended
@@ -218,9 +227,13 @@ class Transcriber(LoadedModel):
         latency = StreamLatency(stream.chunk / rate, stream.lookback / rate,
                                 float(np.mean(latencies)), float(np.max(latencies)),
                                 max(busy_until, duration) + took - duration, partials)
+        energy_report = None
+        if meter is not None:
+            tokens = sum(len(segment.nbest[0].tokens) for segment in ended)
+            energy_report = asr_scoped_report(meter.report(), tokens)
         return Transcript(text=" ".join(s.text for s in segments if s.text), duration_s=duration,
-                          decode_s=decode_s + took, energy=meter.report() if meter is not None else None,
-                          segments=segments, latency=latency)
+                          decode_s=decode_s + took, energy=energy_report, segments=segments,
+                          latency=latency)
 
     def _text(self, token_ids) -> str:
         s2t = self.speech2text

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..atomic import atomic_write_text
-from .results import ResultsError, Row, _energy, _num, _params, _pct, collect
+from .results import ResultsError, Row, _energy, _num, _params, _pct, collect, energy_scope_table
 
 PROG = "python -m spikespeech.recipe.model_card"
 
@@ -108,7 +108,12 @@ def render(exp: Path, about: str, recipe: str, bar: float | None = None,
         raise ResultsError(f"{exp}: no decode*/*/score/scores.json (decode and score first)")
     info = rows[0].info
     tts = rows[0].is_tts
-    scope = "acoustic model, without the vocoder" if tts else "encoder"
+    scope = rows[0].energy.get("scope") or ("acoustic model" if tts else "encoder")
+    scope += ", without the vocoder" if tts else " = front-end + encoder blocks" if scope == "encoder" else ""
+    scoped = energy_scope_table(rows)
+    per_scope = [] if not scoped else [
+        "Per scope" + ("" if tts else " (the whole model's includes the decoder, as the decoding mode "
+                       "used it, and the CTC head)") + ":\n", scoped]
     parts = [
         about.rstrip() + "\n",
         "## Model\n",
@@ -132,6 +137,7 @@ def render(exp: Path, about: str, recipe: str, bar: float | None = None,
         f"## Theoretical energy vs the same-shape ANN ({scope})\n",
         _energy_rows(rows),
         "",
+        *per_scope,
         "45 nm figures: E_MAC 4.6 pJ, E_AC 0.9 pJ; spike-driven layers cost one AC per input spike, "
         "the ANN one MAC per input (`spikespeech energy`).",
         "",

@@ -7,15 +7,17 @@ For each experiment dir it reads every ``EXP_DIR/decode*/<test_set>/score/scores
 for TTS), and when present ``EXP_DIR/model_info.json``
 (:mod:`spikespeech.recipe.model_info`: ``name``, ``encoder``, ``parameters``, ``epochs``,
 ``train_seconds``, ``best_valid``) and ``EXP_DIR/decode*/<test_set>/energy.json``
-(:mod:`spikespeech.recipe.energy`: ``firing_rate``, ``energy_uj_per_utt``,
-``ann_energy_uj_per_utt``, ``ann_to_snn_ratio``). Absent values print as ``-``.
+(:mod:`spikespeech.recipe.energy`: ``scope``, ``firing_rate``, ``energy_uj_per_utt``,
+``ann_energy_uj_per_utt``, ``ann_to_snn_ratio``, and ``scopes`` / ``whole_model`` where the
+model was metered per scope). Absent values print as ``-``.
 
 RESULTS.md is regenerated whole on each run (written atomically): a header (date, host,
 command), a table of the models, then one table per test set with a row per experiment and
 decode dir: ASR — WER and CER (%), the word-level substitution, deletion, insertion and
 sentence error rates (% of reference words / sentences); TTS — MCD, F0 RMSE, V/UV error and
 the recognizer's WER on synthesized vs real speech; then the model's energy per utterance
-next to the same-shape ANN's, so spiking and ANN models sit side by side.
+next to the same-shape ANN's, so spiking and ANN models sit side by side, and per scope
+(front-end, encoder blocks, decoder, CTC head, whole model) where energy.json has them.
 """
 
 from __future__ import annotations
@@ -103,12 +105,20 @@ def read_model_info(exp_dir: Path) -> dict:
 
 
 def read_energy(decode_set_dir: Path) -> dict:
-    """A test set's ``energy.json`` as firing_rate, energy_uj, ann_energy_uj, ratio ({} if absent)."""
+    """A test set's ``energy.json`` as scope, firing_rate, energy_uj, ann_energy_uj, ratio, and
+    ``scopes``: the same of each scope and of the whole model (empty in older files) ({} if absent)."""
     path = decode_set_dir / "energy.json"
     if not path.is_file():
         return {}
     data = _load_json(path)
-    out = {"firing_rate": data.get("firing_rate"), "ratio": _pick(data, ("ann_to_snn_ratio", "ratio"))}
+    parts = [*(data.get("scopes") or []), *([data["whole_model"]] if data.get("whole_model") else [])]
+    return {**_energy_fields(data), "scopes": [_energy_fields(p) for p in parts if isinstance(p, dict)]}
+
+
+def _energy_fields(data: dict) -> dict:
+    out = {"scope": data.get("scope"), "firing_rate": data.get("firing_rate"),
+           "ratio": _pick(data, ("ann_to_snn_ratio", "ratio")),
+           "per_token_uj": data.get("energy_uj_per_output_token")}
     for key, spellings in ENERGY_UJ.items():
         out[f"{key}_uj"] = next((data[k] * f for k, f in spellings if isinstance(data.get(k), int | float)),
                                 None)
@@ -239,6 +249,19 @@ def tts_test_set_table(rows: list[Row]) -> str:
     return _table(header, body)
 
 
+def energy_scope_table(rows: list[Row]) -> str:
+    """One line per scope of each row's energy.json (rows without scopes left out): firing rate,
+    energy and ANN energy per utterance, ratio, decoder energy per output token; "" if none."""
+    body = [[r.model, r.decode, part["scope"] or "-", _num(part["firing_rate"], ".3f"),
+             _energy(part["energy_uj"]), _energy(part["ann_energy_uj"]), _num(part["ratio"], ".2f"),
+             _energy(part["per_token_uj"])]
+            for r in rows for part in r.energy.get("scopes", [])]
+    if not body:
+        return ""
+    return _table(["Model", "Decode", "Scope", "Firing rate", "Energy/utt", "ANN energy/utt", "ANN÷model",
+                   "Energy/token"], body)
+
+
 def _asr_labels(scores: dict) -> list[str]:
     """The recognizers' labels, the headline one first (scores.json keeps their order)."""
     return [s["label"] for s in (scores.get("asr_systems") or {}).values()
@@ -255,9 +278,11 @@ def render(rows: list[Row], command: str, now: datetime.datetime | None = None) 
         f"- command: `{command}`",
         *([ASR_NOTE] if any(not r.is_tts for r in rows) else []),
         *([TTS_NOTE] if any(r.is_tts for r in rows) else []),
-        "- Energy (from energy.json): theoretical energy per utterance (ASR: the encoder; TTS: the "
-        "acoustic model, no vocoder); ANN energy/utt is the same-shape ANN's; ANN÷model is how many "
-        "times less energy the model uses (1.00 for an ANN).\n",
+        "- Energy (from energy.json): theoretical energy per utterance of one scope, in the test-set "
+        "tables: ASR the encoder (front-end + encoder blocks), TTS the acoustic model (no vocoder); "
+        "ANN energy/utt is the same layers' as an ANN; ANN÷model is how many times less energy that "
+        "scope uses (1.00 for an ANN). \"Energy per scope\" gives each part and the whole model (ASR: "
+        "the decoder in the decoding mode used, with its energy per output token, and the CTC head).\n",
         "## Models\n",
         models_table(rows),
     ]
@@ -266,6 +291,8 @@ def render(rows: list[Row], command: str, now: datetime.datetime | None = None) 
             subset = [r for r in rows if r.test_set == test_set and r.is_tts == tts]
             if subset:
                 parts += [f"## {test_set}\n", (tts_test_set_table if tts else test_set_table)(subset)]
+                if scoped := energy_scope_table(subset):
+                    parts += [f"### Energy per scope ({test_set})\n", scoped]
     return "\n".join(parts)
 
 
