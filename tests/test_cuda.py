@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import torch
 from _helpers import is_spike_tensor, randomize_bn_affine
-from test_tts_model import N_MELS, VOCAB, prepared_model, random_batch, shrink
+from _tts_helpers import N_MELS, VOCAB, prepared_model, random_batch, shrink
 
 from spikespeech.encoder import (
     EncoderConfig,

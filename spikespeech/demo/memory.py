@@ -1,11 +1,12 @@
 """Keep the demo's resident memory bounded under load (glibc's allocator; a no-op elsewhere).
 
-Measured with 20 concurrent requests per round (``tests/test_demo_server_hardening.py``): besides gradio's
-per-session state (bounded in ``app.launch_kwargs``), RSS kept growing because every request
-runs on whichever of gradio's worker threads is free, and glibc gives threads their own malloc
-arenas (up to 8 per core), each keeping the freed, fragmented remains of its largest request
-(tensors and figures of a different size every time). Two arenas, and handing free pages back
-to the OS after each request, keep it flat at a cost of milliseconds per request.
+Measured with 20 concurrent requests per round (``tests/demo/test_demo_server_hardening.py``):
+besides gradio's per-session state (bounded in ``app.launch_kwargs``), RSS kept growing because
+every request runs on whichever of gradio's worker threads is free, and glibc gives threads
+their own malloc arenas (up to 8 per core), each keeping the freed, fragmented remains of its
+largest request (tensors and figures of a different size every time). Two arenas, and handing
+free pages back to the OS after each request, keep it flat at a cost of milliseconds per
+request.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ class DemoModels:
                    f"{model.sample_rate} Hz · {params:.2f} M weights in the pack")
         if task == "tts":
             summary += f" · {len(self.speakers) or 1} speaker(s)"
-        # the shipped packs carry their card too (tests/test_default_models.py)
+        # the shipped packs carry their card too (tests/inference/test_default_models.py)
         return f"{summary}\n\n---\n\n{model.card or '*This pack has no model card.*'}"
 
     def scope(self, task: str) -> str:

@@ -69,7 +69,7 @@ def integrate_and_fire(currents: torch.Tensor, theta: torch.Tensor) -> torch.Ten
     per slot. Non-negative, front-loaded currents (``S_d >= d / D * S_D``: constant or
     non-increasing ones) make ``A`` non-decreasing with at most ``D - d`` arrivals in the last
     ``D - d`` slots, so the count is ``clip(floor(S_D / theta + 1/2), 0, D)``; a constant
-    current of either sign too. Late or negative currents break it (tests/test_binary_slots.py).
+    current of either sign too. Late or negative currents break it (tests/energy/test_binary_slots.py).
     """
     v = torch.zeros_like(currents[0])
     spikes = torch.empty_like(currents)

@@ -26,7 +26,7 @@ from spikespeech.config import from_dict
 from spikespeech.text import Frontend
 from spikespeech.tts import SpikeVoiceConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = ("train_spikevoice_small.yaml", "train_spikevoice.yaml", "train_fastspeech2_ann_small.yaml")
 # corpus -> (fs, n_fft, hop, win): CSMSC as ESPnet's csmsc/tts1, VCTK at LJSpeech's 22.05 kHz
 STFT = {"csmsc": (24000, 2048, 300, 1200), "vctk": (22050, 1024, 256, 1024)}

@@ -18,7 +18,7 @@ import pytest
 from _helpers import shared_data
 from _miniature_corpora import aishell_nested, libri_chapter
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "spikespeech" / "conf" / "asr" / "tiny.yaml"
 
 

@@ -31,7 +31,7 @@ from spikespeech.recipe.dump import dump_data_dir
 from spikespeech.recipe.filter import filter_data_dir
 from spikespeech.recipe.perturb import perturb_samples, speed_perturb
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 AN4_SPH = "downloads/an4/wav/an4_clstk/fash/an251-fash-b.sph"
 

@@ -23,7 +23,7 @@ from spikespeech.audio import AudioError, expand_inputs, load_audio  # noqa: E40
 from spikespeech.cli.main import main  # noqa: E402
 from spikespeech.inference.pack import PackError, open_pack  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _wav(path: Path, samples: np.ndarray, rate: int) -> Path:

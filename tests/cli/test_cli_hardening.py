@@ -23,7 +23,7 @@ import soundfile as sf
 from spikespeech.audio import AudioError, expand_inputs, load_audio, wav_shortfall
 from spikespeech.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tone(seconds: float, rate: int = 16000) -> np.ndarray:

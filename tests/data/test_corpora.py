@@ -41,7 +41,7 @@ from spikespeech.data.corpora.download import (
 )
 from spikespeech.data.fsdd import fsdd_utterances, held_out_speaker_split
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TABLES = ("wav.scp", "text", "utt2spk", "spk2utt")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from spikespeech.cli.main import main
 
-CONF = Path(__file__).resolve().parents[1] / "spikespeech" / "conf" / "encoder"
+CONF = Path(__file__).resolve().parents[2] / "spikespeech" / "conf" / "encoder"
 
 
 def test_help_lists_commands(capsys):

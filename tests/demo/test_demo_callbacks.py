@@ -31,7 +31,7 @@ from spikespeech.demo.limits import MIB, Limits
 from spikespeech.demo.models import DemoModels, ModelLoadError, card_scope
 from spikespeech.demo.workspace import Workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASR_RATE = 16000  # the tiny ASR pack (spikespeech/conf/asr/tiny.yaml)
 TTS_RATE = 22050  # the tiny TTS pack
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")

@@ -33,7 +33,7 @@ from spikespeech.inference import pack as packing  # noqa: E402
 from spikespeech.inference.pack import PackError, cache_dir, open_pack  # noqa: E402
 from spikespeech.layers import fold_for_inference  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rewrite(src: Path, dst: Path, replace: dict[str, bytes | None] | None = None,

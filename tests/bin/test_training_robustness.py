@@ -21,7 +21,7 @@ from _helpers import shared_data
 from spikespeech.data.fsdd import DIGIT_WORDS, prepare_fsdd
 from spikespeech.espnet.checkpoints import _atomic_save
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "spikespeech" / "conf" / "asr" / "tiny.yaml"
 FRONTEND = ["--frontend_conf", "fs=8000", "--frontend_conf", "n_fft=256", "--frontend_conf",
             "win_length=200", "--frontend_conf", "hop_length=80", "--frontend_conf", "n_mels=40"]

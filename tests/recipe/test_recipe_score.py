@@ -20,7 +20,7 @@ from spikespeech.recipe import model_card, results, score, tokens
 from spikespeech.recipe.score import ScoreError, score_files, score_texts
 from spikespeech.recipe.tokens import TokenError, build_token_list
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # lines ESPnet treats in special ways: runs of spaces, a tab, leading blanks, a non-linguistic
 # symbol, non-ASCII text, a line with only an utterance id

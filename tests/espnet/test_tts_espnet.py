@@ -24,7 +24,7 @@ from spikespeech.espnet import ESPnetSpikeVoice, StrictTTSTask
 from spikespeech.inference.pack import PackError, open_pack
 from spikespeech.text import Frontend
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 def _clip(n: int = 0) -> np.ndarray:
     wavs = sorted((shared_data("ljspeech_subset") / "wavs").glob("*.wav"))
     audio, rate = sf.read(wavs[n], dtype="float32")

@@ -21,7 +21,7 @@ from scipy.signal import resample_poly
 
 from spikespeech.recipe import tts_score as T
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # pyworld 0.3.5 imports pkg_resources on import; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:pkg_resources is deprecated:DeprecationWarning")
 

@@ -26,7 +26,7 @@ from spikespeech.encoder import EncoderConfig, NeuronConfig, SpikingEncoder, mak
 from spikespeech.layers import fold_for_inference
 from spikespeech.tts import SpikeVoice, SpikeVoiceConfig, load_tts_config
 
-CONF = Path(__file__).resolve().parents[1] / "spikespeech" / "conf" / "tts"
+CONF = Path(__file__).resolve().parents[2] / "spikespeech" / "conf" / "tts"
 
 # the public model at 10cce8e, part by part (see the module docstring)
 PUBLIC = {"encoder": 12_708_096, "variance_adaptor": 1_316_099, "decoder": 18_923_008,

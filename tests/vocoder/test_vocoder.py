@@ -205,7 +205,7 @@ def test_hifigan_generator_output_shape_and_config_checks():
 def test_shipped_vocoder_configs_build():
     from spikespeech.vocoder.training import VocoderTrainConfig
 
-    conf_dir = Path(__file__).resolve().parents[1] / "spikespeech" / "conf" / "vocoder"
+    conf_dir = Path(__file__).resolve().parents[2] / "spikespeech" / "conf" / "vocoder"
     small = VocoderTrainConfig.load(conf_dir / "hifigan_small.yaml")
     assert small.mel == LJ and small.train.lambda_mel == 45 and small.train.lambda_feat_match == 2
     generator = build_generator(small.generator_params, small.mel)

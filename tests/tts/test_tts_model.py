@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses as dc
 import itertools
 import math
-from pathlib import Path
 
 import pytest
 import torch
-from _helpers import randomize_bn_affine, shared_data
+from _helpers import shared_data
+from _tts_helpers import CONF, DT, N_MELS, VOCAB, prepared_model, random_batch, shrink, tiny_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +22,6 @@ from spikespeech.layers import fold_for_inference
 from spikespeech.neurons import IMLSNeuron, MultiStepLIF, SpikingNeuron
 from spikespeech.tts import (
     ConvStack,
-    PostnetConfig,
-    PredictorConfig,
     SpikeVoice,
     SpikeVoiceConfig,
     VarianceConfig,
@@ -35,60 +33,6 @@ from spikespeech.tts import (
 )
 from spikespeech.tts.aligner import MASKED_LOGPROB
 from spikespeech.tts.losses import binarization_weight
-
-CONF = Path(__file__).resolve().parents[1] / "spikespeech" / "conf" / "tts"
-VOCAB, N_MELS, D = 11, 12, 32
-DT = torch.float64
-
-
-def shrink(cfg: SpikeVoiceConfig, **overrides) -> SpikeVoiceConfig:
-    """``cfg`` (neurons, attention, backbone kept) at test size: d 32, 1 + 1 blocks, no dropout."""
-    stack = dict(layers=1, d_model=D, ffn_dim=48, dropout=0.0)
-    pred = PredictorConfig(layers=1, channels=16, kernel=3, dropout=0.0)
-    fields = dict(
-        encoder=dc.replace(cfg.encoder, **stack), decoder=dc.replace(cfg.decoder, **stack),
-        variance=dc.replace(cfg.variance, duration=pred, pitch=pred, energy=pred, bins=16),
-        postnet=PostnetConfig(layers=2, channels=16, kernel=5, dropout=0.0),
-        aligner=dc.replace(cfg.aligner, attention_dim=8),
-    )
-    fields.update(overrides)
-    return dc.replace(cfg, **fields)
-
-
-def tiny_config(**overrides) -> SpikeVoiceConfig:
-    return shrink(SpikeVoiceConfig(), **overrides)
-
-
-def random_batch(lengths=((7, 20), (5, 15), (3, 9)), seed=0, dtype=torch.float32):
-    """Padded random batch: tokens (B, L) (-1 at padding, as ESPnet pads), mels (B, F, M),
-    pitch/energy (B, F) with garbage (NaN, large values) at padded positions."""
-    g = torch.Generator().manual_seed(seed)
-    B, L, F = len(lengths), max(t for t, _ in lengths), max(f for _, f in lengths)
-    tl = torch.tensor([t for t, _ in lengths])
-    ml = torch.tensor([f for _, f in lengths])
-    tokens = torch.randint(0, VOCAB, (B, L), generator=g)
-    mels = torch.randn(B, F, N_MELS, generator=g, dtype=dtype)
-    pitch = torch.randn(B, F, generator=g, dtype=dtype)
-    energy = torch.randn(B, F, generator=g, dtype=dtype)
-    for i, (t, f) in enumerate(lengths):
-        tokens[i, t:] = -1
-        mels[i, f:] = 1e3
-        pitch[i, f:] = float("nan")
-        energy[i, f:] = -1e3
-    return dict(tokens=tokens, token_lengths=tl, mels=mels, mel_lengths=ml, pitch=pitch, energy=energy)
-
-
-def prepared_model(cfg: SpikeVoiceConfig, seed=0, dtype=DT) -> SpikeVoice:
-    """Eval-mode model with BN running statistics from a few training batches and random BN
-    affine parameters (positive shifts keep the untrained binary network firing)."""
-    torch.manual_seed(seed)
-    model = SpikeVoice(VOCAB, N_MELS, cfg).to(dtype)
-    model.train()
-    with torch.no_grad():
-        for s in range(3):
-            model(**random_batch(seed=100 + s, dtype=dtype))
-    randomize_bn_affine(model, seed=seed)
-    return model.eval()
 
 
 def item(batch: dict, i: int) -> dict:
@@ -426,7 +370,7 @@ def test_imls_config_runs():
 @pytest.mark.parametrize("name", ["spikevoice", "spikevoice_sd", "spikevoice_imls", "fastspeech2_ann"])
 def test_full_size_parameter_count(name):
     """Every full-size config lands near the public SpikeVoice code's size (10cce8e: 37.3 M;
-    tests/test_tts_published.py pins the published variant part by part)."""
+    tests/tts/test_tts_published.py pins the published variant part by part)."""
     cfg = load_tts_config(CONF / f"{name}.yaml")
     with torch.device("meta"):
         model = SpikeVoice(78, 80, cfg)
