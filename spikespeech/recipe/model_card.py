@@ -24,7 +24,16 @@ from pathlib import Path
 import yaml
 
 from ..atomic import atomic_write_text
-from .results import ResultsError, Row, _energy, _num, _params, _pct, collect, energy_scope_table
+from .results import (
+    ResultsError,
+    Row,
+    collect,
+    energy_scope_table,
+    fmt_energy,
+    fmt_num,
+    fmt_params,
+    fmt_pct,
+)
 
 PROG = "python -m spikespeech.recipe.model_card"
 
@@ -67,8 +76,8 @@ def architecture(conf: dict) -> list[str]:
 def _asr_rows(rows: list[Row]) -> str:
     lines = ["| Test set | Utterances | WER % | CER % |", "|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.test_set} | {r.scores['word']['n_sentences']} | {_pct(r.scores.get('wer'))} | "
-                     f"{_pct(r.scores.get('cer'))} |")
+        lines.append(f"| {r.test_set} | {r.scores['word']['n_sentences']} | {fmt_pct(r.scores.get('wer'))} | "
+                     f"{fmt_pct(r.scores.get('cer'))} |")
     return "\n".join(lines)
 
 
@@ -79,9 +88,10 @@ def _tts_rows(rows: list[Row], bar: float | None) -> str:
         s = r.scores
         ratio = s.get("asr_wer_ratio")
         met = "-" if ratio is None else ("yes" if ratio <= bar else "no") if bar else None
-        lines.append(f"| {r.test_set} | {_num(s.get('n_scored'), 'd')} | {_num(s.get('mcd_db'), '.2f')} | "
-                     f"{_num(s.get('f0_rmse_hz'), '.1f')} | {_pct(s.get('asr_wer_syn'))} | "
-                     f"{_pct(s.get('asr_wer_ref'))} | {_num(ratio, '.2f')} |" + (f" {met} |" if bar else ""))
+        cells = [r.test_set, fmt_num(s.get("n_scored"), "d"), fmt_num(s.get("mcd_db"), ".2f"),
+                 fmt_num(s.get("f0_rmse_hz"), ".1f"), fmt_pct(s.get("asr_wer_syn")),
+                 fmt_pct(s.get("asr_wer_ref")), fmt_num(ratio, ".2f"), *([met] if bar else [])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -90,9 +100,9 @@ def _energy_rows(rows: list[Row]) -> str:
              "|---|---|---|---|---|"]
     for r in rows:
         e = r.energy
-        lines.append(f"| {r.test_set} | {_num(e.get('firing_rate'), '.3f')} | "
-                     f"{_energy(e.get('energy_uj'))} | {_energy(e.get('ann_energy_uj'))} | "
-                     f"{_num(e.get('ratio'), '.2f')} |")
+        lines.append(f"| {r.test_set} | {fmt_num(e.get('firing_rate'), '.3f')} | "
+                     f"{fmt_energy(e.get('energy_uj'))} | {fmt_energy(e.get('ann_energy_uj'))} | "
+                     f"{fmt_num(e.get('ratio'), '.2f')} |")
     return "\n".join(lines)
 
 
@@ -118,7 +128,7 @@ def render(exp: Path, about: str, recipe: str, bar: float | None = None,
         about.rstrip() + "\n",
         "## Model\n",
         *architecture(conf),
-        f"- parameters: {_params(info.get('parameters'))}"
+        f"- parameters: {fmt_params(info.get('parameters'))}"
         + (" (without the training-only aligner)" if tts else ""),
         f"- training: {info.get('epochs') or '-'} epochs"
         + (f", {info['train_seconds'] / 60:.0f} min of training"

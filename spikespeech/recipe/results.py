@@ -147,15 +147,15 @@ def collect(exp_dirs: list[Path]) -> list[Row]:
     return rows
 
 
-def _pct(value) -> str:
+def fmt_pct(value) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def _num(value, fmt: str) -> str:
+def fmt_num(value, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def _params(n) -> str:
+def fmt_params(n) -> str:
     if n is None:
         return "-"
     return f"{n / 1e6:.2f}M" if n >= 1e5 else f"{n / 1e3:.1f}k"
@@ -168,7 +168,7 @@ def _duration(seconds) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{seconds / 60:.1f} min"
 
 
-def _energy(uj) -> str:
+def fmt_energy(uj) -> str:
     if uj is None:
         return "-"
     if uj >= 1e3:
@@ -191,8 +191,8 @@ def models_table(rows: list[Row]) -> str:
     seen: dict[Path, Row] = {}
     for row in rows:
         seen.setdefault(row.exp_dir, row)
-    body = [[r.model, r.info.get("encoder") or "-", _params(r.info.get("parameters")),
-             _num(r.info.get("epochs"), "d"), _duration(r.info.get("train_seconds")),
+    body = [[r.model, r.info.get("encoder") or "-", fmt_params(r.info.get("parameters")),
+             fmt_num(r.info.get("epochs"), "d"), _duration(r.info.get("train_seconds")),
              _best_valid(r.info.get("best_valid")), f"`{r.exp_dir}`"]
             for r in seen.values()]
     return _table(["Model", "Encoder", "Params", "Epochs", "Train time", "Best valid (epoch)", "Exp dir"],
@@ -211,12 +211,13 @@ def test_set_table(rows: list[Row]) -> str:
     for r in rows:
         w, e = r.scores["word"], r.energy
         body.append([
-            r.model, r.decode, _params(r.info.get("parameters")),
+            r.model, r.decode, fmt_params(r.info.get("parameters")),
             str(w["n_sentences"]), str(w["n_ref_tokens"]),
-            _pct(r.scores.get("wer")), _pct(r.scores.get("cer")),
-            *(_pct(w[k] / w["n_ref_tokens"]) for k in ("substitutions", "deletions", "insertions")),
-            _pct(w["sentence_error_rate"]), _num(e.get("firing_rate"), ".3f"),
-            _energy(e.get("energy_uj")), _energy(e.get("ann_energy_uj")), _num(e.get("ratio"), ".2f"),
+            fmt_pct(r.scores.get("wer")), fmt_pct(r.scores.get("cer")),
+            *(fmt_pct(w[k] / w["n_ref_tokens"]) for k in ("substitutions", "deletions", "insertions")),
+            fmt_pct(w["sentence_error_rate"]), fmt_num(e.get("firing_rate"), ".3f"),
+            fmt_energy(e.get("energy_uj")), fmt_energy(e.get("ann_energy_uj")),
+            fmt_num(e.get("ratio"), ".2f"),
         ])
     header = ["Model", "Decode", "Params", "Snt", "Wrd", "WER", "CER", "Sub", "Del", "Ins", "S.Err",
               "Firing rate", "Energy/utt", "ANN energy/utt", "ANN÷model"]
@@ -232,14 +233,15 @@ def tts_test_set_table(rows: list[Row]) -> str:
         sc, e = r.scores, r.energy
         systems = {s.get("label"): s for s in (sc.get("asr_systems") or {}).values()}
         body.append([
-            r.model, r.decode, _params(r.info.get("parameters")), _num(sc.get("n_scored"), "d"),
-            _num(sc.get("mcd_db"), ".2f"), _num(sc.get("f0_rmse_hz"), ".1f"),
-            _num(sc.get("f0_rmse_cents"), ".0f"), _pct(sc.get("vuv_error")),
-            _pct(sc.get("asr_wer_syn")), _pct(sc.get("asr_wer_ref")), _num(sc.get("asr_wer_ratio"), ".2f"),
-            *(f"{_pct(systems[o].get('wer_syn'))} / {_pct(systems[o].get('wer_ref'))}" if o in systems
+            r.model, r.decode, fmt_params(r.info.get("parameters")), fmt_num(sc.get("n_scored"), "d"),
+            fmt_num(sc.get("mcd_db"), ".2f"), fmt_num(sc.get("f0_rmse_hz"), ".1f"),
+            fmt_num(sc.get("f0_rmse_cents"), ".0f"), fmt_pct(sc.get("vuv_error")),
+            fmt_pct(sc.get("asr_wer_syn")), fmt_pct(sc.get("asr_wer_ref")),
+            fmt_num(sc.get("asr_wer_ratio"), ".2f"),
+            *(f"{fmt_pct(systems[o].get('wer_syn'))} / {fmt_pct(systems[o].get('wer_ref'))}" if o in systems
               else "-" for o in others),
-            _num(e.get("firing_rate"), ".3f"), _energy(e.get("energy_uj")), _energy(e.get("ann_energy_uj")),
-            _num(e.get("ratio"), ".2f"),
+            fmt_num(e.get("firing_rate"), ".3f"), fmt_energy(e.get("energy_uj")),
+            fmt_energy(e.get("ann_energy_uj")), fmt_num(e.get("ratio"), ".2f"),
         ])
     headline = {labels[0] for r in rows if (labels := _asr_labels(r.scores))}
     asr = f" ({headline.pop()})" if len(headline) == 1 else ""
@@ -252,9 +254,9 @@ def tts_test_set_table(rows: list[Row]) -> str:
 def energy_scope_table(rows: list[Row]) -> str:
     """One line per scope of each row's energy.json (rows without scopes left out): firing rate,
     energy and ANN energy per utterance, ratio, decoder energy per output token; "" if none."""
-    body = [[r.model, r.decode, part["scope"] or "-", _num(part["firing_rate"], ".3f"),
-             _energy(part["energy_uj"]), _energy(part["ann_energy_uj"]), _num(part["ratio"], ".2f"),
-             _energy(part["per_token_uj"])]
+    body = [[r.model, r.decode, part["scope"] or "-", fmt_num(part["firing_rate"], ".3f"),
+             fmt_energy(part["energy_uj"]), fmt_energy(part["ann_energy_uj"]), fmt_num(part["ratio"], ".2f"),
+             fmt_energy(part["per_token_uj"])]
             for r in rows for part in r.energy.get("scopes", [])]
     if not body:
         return ""
