@@ -66,6 +66,8 @@ def perturb_samples(samples: np.ndarray, factor: float) -> np.ndarray:
     import torch
     import torchaudio.functional as AF
 
+    # resample by the exact ratio, not torchaudio.functional.speed (bit-identical otherwise): it
+    # takes int(factor * fs), and 1.005 * 16000 = 16079.999… gives 16079 Hz instead of 16080
     with torch.no_grad():
         out = AF.resample(torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)),
                           ratio.numerator, ratio.denominator)
