@@ -242,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     except SpikespeechError as exc:
         print(f"teacher: error: {first_line(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. an output folder that cannot be created
+        print(f"teacher: error: {exc.filename or args.out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     for problem in problems:
         print(f"teacher: skipped {problem}", file=sys.stderr)
     print(f"teacher: {kept} utterances in {args.out_dir} ({len(problems)} skipped), voice {voice.model.name}")

@@ -109,3 +109,13 @@ def test_whisper_understands_the_teacher(joe, tmp_path):
     refs = [normalize_text(SENTENCES[u]) for u in ("a1", "a2")]
     hyps = [normalize_text(asr(load_audio(tmp_path / "wav" / f"joe-{u}.wav", 16000))) for u in ("a1", "a2")]
     assert word_error_rate(refs, hyps) <= 0.1, hyps
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(joe, tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    args = ["--text", str(_text(tmp_path, SENTENCES)), "--out_dir", str(tmp_path / "data"),
+            "--wav_dir", str(tmp_path / "file" / "wav"), "--fs", "16000"]
+    assert T.main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("teacher: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "data").exists()
