@@ -107,4 +107,9 @@ def _to_16k(wav: np.ndarray, rate: int) -> np.ndarray:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from spikespeech.errors import SpikespeechError, first_line
+
+    try:
+        sys.exit(main())
+    except SpikespeechError as exc:  # a bad pack or data dir: one line, not a traceback
+        sys.exit(f"tts_teacher_forcing: error: {first_line(str(exc))}")
