@@ -83,6 +83,18 @@ class HierarchicalDecayMask(nn.Module):
         valid = key_mask[:, None, :, None].to(decay.dtype)  # (B, 1, L, 1)
         return decay, self._row_scale(torch.matmul(decay, valid))
 
+    def last_row(self, length: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The last query's row of :meth:`factors` for an unpadded causal sequence of ``length``
+        tokens: ``(decay (1, H, 1, L), row_scale (1, H, 1, 1) or None)``, built in ``O(L)`` for
+        incremental decoding (query ``L - 1`` against keys ``0..L-1``)."""
+        if not self.causal:
+            raise RuntimeError("HierarchicalDecayMask.last_row: only a causal mask decodes incrementally")
+        distance = torch.arange(length - 1, -1, -1, device=self.exponent.device, dtype=self.exponent.dtype)
+        decay = torch.exp(torch.log(self.gamma).view(-1, 1, 1) * distance).unsqueeze(0)
+        if self.normalize == "none":
+            return decay, None
+        return decay, self._row_scale(decay.sum(-1, keepdim=True))
+
     def _row_scale(self, rowsum: torch.Tensor) -> torch.Tensor:
         rowsum = rowsum.clamp_min(1e-6)
         return rowsum.rsqrt() if self.normalize == "sqrt_rowsum" else rowsum.reciprocal()

@@ -32,6 +32,12 @@ def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
     return x.reshape(T, B, L, heads, C // heads).transpose(2, 3)
 
 
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """``(T, B, H, L, d)`` → ``(T, B, L, H * d)`` (the inverse of :func:`split_heads`)."""
+    T, B, H, L, d = x.shape
+    return x.transpose(2, 3).reshape(T, B, L, H * d)
+
+
 class QKVSpikes(nn.Module):
     """Training form: ``SN_q(Proj_q(s))``, ``SN_k(Proj_k(s))``, ``SN_v(Proj_v(s))`` split into
     ``heads``. ``kernel``: the projections' depthwise temporal branch (0: linear+BN only)."""

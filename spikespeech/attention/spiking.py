@@ -28,7 +28,7 @@ from ..layers import ConvBN, ElementwiseMul, MatMul
 from ..neurons.config import NeuronConfig, build_neuron
 from .config import AttentionConfig
 from .hdm import HierarchicalDecayMask
-from .qkv import QKVSpikes, fire, split_heads
+from .qkv import QKVSpikes, fire, merge_heads, split_heads
 
 
 def _product(op: nn.Module, layout_a: str, layout_b: str) -> nn.Module:
@@ -85,17 +85,16 @@ class SpikingSelfAttention(nn.Module):
     def _split(self, x: torch.Tensor) -> torch.Tensor:  # (T, B, L, C) -> (T, B, H, L, d)
         return split_heads(x, self.heads)
 
-    @staticmethod
-    def _merge(x: torch.Tensor) -> torch.Tensor:
-        T, B, H, L, d = x.shape
-        return x.transpose(2, 3).reshape(T, B, L, H * d)
-
     # ---- forward -------------------------------------------------------------------------
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``s``: ``(T, B, L, C)`` spikes; ``mask``: ``(B, L)`` bool → ``(T, B, L, C)``."""
         keep = None if mask is None else mask[None, :, :, None].to(s.dtype)
         q, k, v = self.qkv(s, mask, keep)
-        out = self._merge(self._mix(q, k, v, mask, keep))
+        return self._output(self._mix(q, k, v, mask, keep), mask, keep)
+
+    def _output(self, mixed: torch.Tensor, mask, keep) -> torch.Tensor:
+        """The mixed heads ``(T, B, H, L, d)`` → merged, fired, projected ``(T, B, L, C)``."""
+        out = merge_heads(mixed)
         if self.attn_neuron is not None:
             out = self.attn_neuron(out)
         if keep is not None:
@@ -136,12 +135,36 @@ class SSA(SpikingSelfAttention):
             if self.causal:
                 scores = scores * torch.ones(L, L, device=q.device, dtype=q.dtype).tril()
             return self.av(scores, v) * self.scale
-        decay, row_scale = self.hdm.factors(L, mask)
+        return self._decayed(scores, v, *self.hdm.factors(L, mask))
+
+    def _decayed(self, scores, v, decay, row_scale) -> torch.Tensor:
         out = self.av(self.decay_mul(scores, decay.unsqueeze(0)), v)
         if row_scale is None:
             return out * self.scale
         # HDM row normalisation on the (…, L, d) output, with the attention scale merged in
         return self.row_scale_mul(out, (row_scale * self.scale).unsqueeze(0))
+
+    def step(self, s: torch.Tensor, cache: tuple[torch.Tensor, torch.Tensor] | None = None):
+        """One step of causal incremental decoding: the newest token attends to itself and to
+        the tokens before it, whose K and V spikes ``cache`` holds.
+
+        ``s``: ``(T, B, W, C)`` spikes of the newest token (last) and the ``W - 1`` tokens
+        before it that the causal temporal branch of the projections reads (``W`` = the rep
+        kernel, 1 without it); ``cache``: ``(k, v)`` of the earlier tokens ``(T, B, H, t, d)``,
+        or None at the first token. Returns ``(out (T, B, 1, C), (k, v) with the newest token
+        appended)``; equal to the last position of :meth:`forward` over the whole sequence.
+        """
+        if not self.causal:
+            raise RuntimeError(f"{type(self).__name__}.step: the attention is not causal")
+        q, k, v = (x[..., -1:, :] for x in self.qkv(s, None, None))
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], -2), torch.cat([cache[1], v], -2)
+        scores = self.qk(q, k.transpose(-1, -2))  # (T, B, H, 1, t + 1): all keys are causal
+        if self.hdm is None:
+            mixed = self.av(scores, v) * self.scale
+        else:
+            mixed = self._decayed(scores, v, *self.hdm.last_row(k.shape[-2]))
+        return self._output(mixed, None, None), (k, v)
 
 
 class HDRepSSA(SSA):
@@ -232,7 +255,7 @@ class STSA(SDSA):
             T = q.shape[0]
             scores = scores * torch.ones(T, T, device=q.device, dtype=q.dtype).tril()
         mixed = (self.av(scores, vt) * self.scale).permute(3, 0, 1, 2, 4)  # (T, B, H, L, d)
-        v_t = self.temporal_neuron(self._merge(mixed))
+        v_t = self.temporal_neuron(merge_heads(mixed))
         v_t = self._split(v_t if keep is None else v_t * keep)
         # sequential branch: spike-driven over tokens
         kv = self.kv_neuron(self._token_sum(self.kv_mul(k, v_t)))

@@ -10,7 +10,7 @@ from torch import nn
 from ..attention import SpikingSelfAttention, build_attention
 from ..layers import ConvBN, MaskedBatchNorm
 from ..neurons import reset_states
-from ..neurons.config import build_neuron
+from ..neurons.config import NeuronConfig, build_neuron
 from .config import EncoderConfig
 
 
@@ -35,16 +35,16 @@ class PaddingMask(nn.Module):
 
 
 class SpikingFFN(nn.Module):
-    """``ConvBN(C→F, k1) → SN → ConvBN(F→C, k2)`` on spikes ``(T, B, L, C)`` (biased convs
-    without BN in ``post_norm`` blocks)."""
+    """``ConvBN(C→F, k1) → SN → ConvBN(F→C, k2)`` on spikes ``(T, B, L, C)`` (``norm=False``:
+    biased convs without BN, as in ``post_norm`` blocks)."""
 
-    def __init__(self, cfg: EncoderConfig) -> None:
+    def __init__(self, d_model: int, ffn_dim: int, neuron: NeuronConfig,
+                 kernels: tuple[int, int] = (1, 1), causal: bool = False, norm: bool = True) -> None:
         super().__init__()
-        k1, k2 = cfg.ffn_kernels
-        norm = cfg.block == "membrane"
-        self.fc1 = ConvBN(cfg.d_model, cfg.ffn_dim, k1, causal=cfg.causal, norm=norm)
-        self.neuron = build_neuron(cfg.neuron)
-        self.fc2 = ConvBN(cfg.ffn_dim, cfg.d_model, k2, causal=cfg.causal, norm=norm)
+        k1, k2 = kernels
+        self.fc1 = ConvBN(d_model, ffn_dim, k1, causal=causal, norm=norm)
+        self.neuron = build_neuron(neuron)
+        self.fc2 = ConvBN(ffn_dim, d_model, k2, causal=causal, norm=norm)
 
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None, keep) -> torch.Tensor:
         h = self.neuron(self.fc1(s, mask))
@@ -88,7 +88,8 @@ class SpikingEncoderLayer(nn.Module):
         self.attn = attention(cfg.attention)
         self.attn_norm = norm()
         self.pre_ffn_neuron = build_neuron(cfg.neuron)
-        self.ffn = SpikingFFN(cfg)
+        self.ffn = SpikingFFN(cfg.d_model, cfg.ffn_dim, cfg.neuron, cfg.ffn_kernels, cfg.causal,
+                              norm=not post_norm)
         self.ffn_norm = norm()
         self.dropout = nn.Dropout(cfg.dropout)
 

@@ -1,7 +1,7 @@
-"""ESPnet adapters: our encoder and TTS model as ESPnet classes, strict loading, decoding modes.
+"""ESPnet adapters: our encoder, decoder and TTS model as ESPnet classes, strict loading, decoding modes.
 
 Importing this package imports nothing of ESPnet. :func:`register` (idempotent) adds
-``iml_spikeformer`` to ``espnet2.tasks.asr.encoder_choices`` and ``spikevoice`` to
+``iml_spikeformer`` to ``espnet2.tasks.asr.encoder_choices`` and ``decoder_choices``, and ``spikevoice`` to
 ``espnet2.tasks.tts.tts_choices``, importing ESPnet's tasks offline (seconds); entry points that
 launch ESPnet training call it at import, which also covers the worker processes ESPnet spawns
 for multi-GPU training (they re-import the launching module). The names below are imported on
@@ -14,6 +14,7 @@ import importlib
 
 _HOMES = {
     "ESPnetSpikeVoice": ".tts",
+    "IMLSpikeformerDecoder": ".decoder",
     "IMLSpikeformerEncoder": ".encoder",
     "StrictASRTask": ".strict",
     "StrictTTSTask": ".strict",

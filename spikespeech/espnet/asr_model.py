@@ -27,7 +27,8 @@ _NORMALIZERS = {"global_mvn": "espnet2.layers.global_mvn:GlobalMVN",
 _ENCODERS = {"iml_spikeformer": "spikespeech.espnet.encoder:IMLSpikeformerEncoder",
              "transformer": "espnet2.asr.encoder.transformer_encoder:TransformerEncoder",
              "conformer": "espnet2.asr.encoder.conformer_encoder:ConformerEncoder"}
-_DECODERS = {"transformer": "espnet2.asr.decoder.transformer_decoder:TransformerDecoder"}
+_DECODERS = {"iml_spikeformer": "spikespeech.espnet.decoder:IMLSpikeformerDecoder",
+             "transformer": "espnet2.asr.decoder.transformer_decoder:TransformerDecoder"}
 _MODELS = {"espnet": "espnet2.asr.espnet_model:ESPnetASRModel"}
 _CTC = "espnet2.asr.ctc:CTC"
 

@@ -70,13 +70,7 @@ class IMLSpikeformerEncoder(AbsEncoder):
         attention: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        attention = dict(attention or {})
-        if "heads" in attention and attention["heads"] != attention_heads:
-            raise ConfigError(
-                f"encoder_conf: attention.heads={attention['heads']} contradicts "
-                f"attention_heads={attention_heads}; set only attention_heads"
-            )
-        attention["heads"] = attention_heads
+        attention = attention_with_heads(attention, attention_heads, where="encoder_conf")
         self.config = from_dict(
             EncoderConfig,
             {
@@ -147,6 +141,17 @@ class IMLSpikeformerEncoder(AbsEncoder):
             k, s, p, d = conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
             lengths = torch.div(lengths + 2 * p - d * (k - 1) - 1, s, rounding_mode="floor") + 1
         return lengths.clamp_min(0)
+
+
+def attention_with_heads(attention: dict[str, Any] | None, heads: int, where: str) -> dict[str, Any]:
+    """A config's ``attention:`` mapping with ``heads`` from ESPnet's ``attention_heads``; a
+    ``ConfigError`` if the mapping names another number."""
+    attention = dict(attention or {})
+    if "heads" in attention and attention["heads"] != heads:
+        raise ConfigError(f"{where}: attention.heads={attention['heads']} contradicts "
+                          f"attention_heads={heads}; set only attention_heads")
+    attention["heads"] = heads
+    return attention
 
 
 def min_input_frames(encoder: torch.nn.Module) -> int:

@@ -9,12 +9,14 @@ from .offline import import_espnet_task
 # name in ESPnet's registry: (module here, class); imported when registering
 ENCODERS = {"iml_spikeformer": (".encoder", "IMLSpikeformerEncoder")}  # espnet2.tasks.asr.encoder_choices
 TTS_MODELS = {"spikevoice": (".tts", "ESPnetSpikeVoice")}  # espnet2.tasks.tts.tts_choices
+DECODERS = {"iml_spikeformer": (".decoder", "IMLSpikeformerDecoder")}  # espnet2.tasks.asr.decoder_choices
 
 
 def register() -> None:
-    """Add our encoders and TTS models to ESPnet's choices, importing ESPnet's ASR and TTS tasks
+    """Add our encoder, decoder and TTS model to ESPnet's choices, importing ESPnet's ASR and TTS tasks
     offline first (seconds, once). Safe to call repeatedly."""
     _add(import_espnet_task("asr").encoder_choices, ENCODERS, "encoder")
+    _add(import_espnet_task("asr").decoder_choices, DECODERS, "decoder")
     _add(import_espnet_task("tts").tts_choices, TTS_MODELS, "tts")
 
 

@@ -40,6 +40,10 @@ def _variant(config: dict, name: str) -> dict:
         config["encoder"], config["encoder_conf"] = "transformer", dict(TRANSFORMER)
     elif name == "conformer":
         config["encoder"], config["encoder_conf"] = "conformer", dict(CONFORMER)
+    elif name == "spiking_decoder":
+        config["decoder"] = "iml_spikeformer"
+        config["decoder_conf"] = {"attention_heads": 4, "linear_units": 64, "num_blocks": 2,
+                                  "attention": {"rep_kernel": 3}}
     elif name == "ctc_only":
         config["model_conf"]["ctc_weight"] = 1.0  # ESPnet builds no decoder then
     elif name == "specaug_utterance_mvn":
@@ -64,8 +68,8 @@ def _outputs(model, speech: torch.Tensor) -> list[torch.Tensor]:
     return outputs
 
 
-@pytest.mark.parametrize("name", ["iml_spikeformer", "transformer", "conformer", "ctc_only",
-                                  "specaug_utterance_mvn"])
+@pytest.mark.parametrize("name", ["iml_spikeformer", "transformer", "conformer", "spiking_decoder",
+                                  "ctc_only", "specaug_utterance_mvn"])
 def test_light_builder_builds_espnets_model(exp_dir, name):
     config = _variant(yaml.safe_load((exp_dir / "config.yaml").read_text()), name)
     torch.manual_seed(0)
