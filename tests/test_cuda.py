@@ -405,3 +405,27 @@ def test_transcriber_decodes_and_streams_on_the_device():
         streamed = on_device.transcribe_stream(audio)
         assert streamed.text == on_cpu.transcribe_stream(audio).text
         assert len(streamed.segments) == len(wavs)
+
+
+@torch.no_grad()
+def test_spiking_decoder_on_device_matches_cpu_and_decodes_incrementally():
+    from spikespeech.config import from_dict
+    from spikespeech.decoder import DecoderConfig, SpikingDecoder
+
+    cfg = from_dict(DecoderConfig, {"layers": 2, "d_model": 32, "ffn_dim": 64, "dropout": 0.0,
+                                    "attention": {"heads": 4, "rep_kernel": 3}}, where="test")
+    decoder = SpikingDecoder(cfg).to(DT)
+    randomize_bn_affine(decoder)
+    decoder.eval()
+    x, memory = 2 * torch.randn(B, 7, 32, dtype=DT), 2 * torch.randn(B, L, 32, dtype=DT)
+    lengths = torch.tensor(LENGTHS)
+    expected = decoder(x, None, memory, lengths)
+    on_device = copy.deepcopy(decoder).to(DEVICE)
+    got = on_device(x.to(DEVICE), None, memory.to(DEVICE), lengths.to(DEVICE))
+    torch.testing.assert_close(got.cpu(), expected)
+    state, steps = on_device.init_state(memory.to(DEVICE), lengths.to(DEVICE)), []
+    for t in range(x.shape[1]):
+        y, state = on_device.step(x[:, t:t + 1].to(DEVICE), state)
+        steps.append(y)
+    torch.testing.assert_close(torch.cat(steps, 1).cpu(), expected)
+    assert_on_device(on_device)
