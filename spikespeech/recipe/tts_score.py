@@ -6,7 +6,8 @@
         [--whisper_model base|tiny.en]
 
 Every utterance of ``--ref_scp`` (a Kaldi ``wav.scp`` of plain audio paths; relative paths are
-relative to the current dir) is compared with ``SYN_DIR/<utt id>.wav``. MCD definitions differ
+relative to the current dir) is compared with ``SYN_DIR/<utt id>.wav``. Sentences nobody recorded
+(no ``--ref_scp``) are scored for intelligibility only: every sentence of ``--text``. MCD definitions differ
 between papers; what is computed here, exactly:
 
 * analysis: the reference is read at its own rate fs; the synthesized WAV is mixed to mono and
@@ -417,12 +418,13 @@ def _resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- scoring a test set
 
 
-def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None = None, *,
+def score_dir(ref_scp: str | Path | None, syn_dir: str | Path, text: str | Path | None = None, *,
               asr: str = "pocketsphinx", whisper_model: str = "base", order: int = MCEP_ORDER,
               alpha: float | None = None, f0_method: str = "dio", log=None) -> dict:
     """Score every utterance of ``ref_scp`` against ``syn_dir/<utt>.wav``: the ``scores.json``
     content. ``asr``: see :func:`parse_asr`. ``log`` (a callable) receives one line per
-    utterance that could not be scored."""
+    utterance that could not be scored. Without ``ref_scp`` (sentences nobody recorded) every
+    sentence of ``text`` is scored for intelligibility only: no MCD, F0 or reference WER."""
     from ..audio.io import AudioError
 
     names = parse_asr(asr)
@@ -432,8 +434,10 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
         raise TTSScoreError(f"--mcep_order must be at least 1, not {order}")
     if alpha is not None and not -1.0 < alpha < 1.0:
         raise TTSScoreError(f"--mcep_alpha must lie in (-1, 1), not {alpha}")
-    ref_scp, syn_dir = Path(ref_scp), Path(syn_dir)
-    refs = read_wav_scp(ref_scp)
+    if ref_scp is None and not (names and text is not None):
+        raise TTSScoreError("without --ref_scp there is only intelligibility to score: give --text and --asr")
+    syn_dir = Path(syn_dir)
+    refs = None if ref_scp is None else read_wav_scp(Path(ref_scp))
     if not syn_dir.is_dir():
         raise TTSScoreError(f"{syn_dir}: synthesized-audio dir not found")
     texts: dict[str, str] = {}
@@ -442,6 +446,7 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
         if text is None:
             raise TTSScoreError(f"--asr {asr} needs --text (the sentences that were synthesized)")
         texts = _table(Path(text), "text")
+        refs = refs if refs is not None else dict.fromkeys(texts)  # no reference audio
         lacking = sorted(set(refs) - set(texts))
         if lacking:
             raise TTSScoreError(f"{text}: no sentence for {len(lacking)} utterance(s) of {ref_scp} "
@@ -456,7 +461,7 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
     utterances: dict[str, dict] = {}
     for utt in sorted(refs):
         try:
-            ref, fs = _read_reference(refs[utt])
+            ref, fs = _read_reference(refs[utt]) if refs[utt] is not None else (None, ASR_RATE)
             syn = _read_synthesized(syn_dir / f"{utt}.wav", fs)
         except AudioError as error:
             missing[utt] = str(error)
@@ -464,7 +469,8 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
                 log(f"{utt}: {error}")
             continue
         try:
-            entry = score_pair(ref, syn, fs, order=order, alpha=alpha, f0_method=f0_method).as_dict()
+            entry = {} if ref is None else score_pair(ref, syn, fs, order=order, alpha=alpha,
+                                                      f0_method=f0_method).as_dict()
         except (ValueError, RuntimeError) as error:  # WORLD refusing a degenerate signal
             missing[utt] = f"{syn_dir / utt}.wav: cannot be analysed ({' '.join(str(error).split())[:120]})"
             if log is not None:
@@ -472,20 +478,23 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
             continue
         if recognizers:
             entry["text"] = normalize_text(texts[utt])
-            audio = {"ref": _resample(ref, fs, ASR_RATE), "syn": _resample(syn, fs, ASR_RATE)}
+            audio = {"syn": _resample(syn, fs, ASR_RATE)}
+            if ref is not None:
+                audio["ref"] = _resample(ref, fs, ASR_RATE)
             entry["asr_hyps"] = {}
             for name, recognize in recognizers.items():
                 start = time.perf_counter()
                 entry["asr_hyps"][name] = {side: recognize(x) for side, x in audio.items()}
                 seconds[name] += time.perf_counter() - start
             first = entry["asr_hyps"][names[0]]
-            entry["asr_ref"], entry["asr_syn"] = first["ref"], first["syn"]
-            entry["asr_wer_ref"] = word_error_rate([entry["text"]], [entry["asr_ref"]])
+            entry["asr_ref"], entry["asr_syn"] = first.get("ref"), first["syn"]
+            entry["asr_wer_ref"] = None if ref is None else word_error_rate([entry["text"]], [entry["asr_ref"]])
             entry["asr_wer_syn"] = word_error_rate([entry["text"]], [entry["asr_syn"]])
         utterances[utt] = entry
     systems = {name: {"label": recognize.label,
                       **_asr_totals(list(utterances.values()), name),
-                      "seconds_per_audio": seconds[name] / (2 * len(utterances)) if utterances else None}
+                      "seconds_per_audio": (seconds[name] / sum(len(u["asr_hyps"][name]) for u in utterances.values())
+                                            if utterances else None)}
                for name, recognize in recognizers.items()}
     first = systems[names[0]] if names else dict.fromkeys(("wer_syn", "wer_ref", "wer_ratio"))
     return {**_totals(utterances), "asr": names[0] if names else "none", "asr_wer_syn": first["wer_syn"],
@@ -496,7 +505,8 @@ def score_dir(ref_scp: str | Path, syn_dir: str | Path, text: str | Path | None 
                          "mcep_alpha": "mel fit at the reference rate" if alpha is None else alpha,
                          "f0_method": f0_method, "sp_floor": SP_FLOOR, "asr": ",".join(names) or "none",
                          **({"whisper_model": whisper_model} if "whisper" in names else {})},
-            "definitions": dict(DEFINITIONS), "ref_scp": str(ref_scp), "syn_dir": str(syn_dir),
+            "definitions": dict(DEFINITIONS), "ref_scp": None if ref_scp is None else str(ref_scp),
+            "syn_dir": str(syn_dir),
             "text": None if text is None else str(text), "utterances": utterances}
 
 
@@ -521,7 +531,8 @@ DEFINITIONS = {
 def _asr_totals(rows: list[dict], name: str) -> dict:
     """Pooled WERs of recognizer ``name`` over scored utterances, and their ratio."""
     refs = [r["text"] for r in rows]
-    out = {f"wer_{side}": word_error_rate(refs, [r["asr_hyps"][name][side] for r in rows]) if rows else None
+    out = {f"wer_{side}": word_error_rate(refs, [r["asr_hyps"][name][side] for r in rows])
+           if rows and all(side in r["asr_hyps"][name] for r in rows) else None
            for side in ("syn", "ref")}
     has_ratio = out["wer_syn"] is not None and bool(out["wer_ref"])
     out["wer_ratio"] = out["wer_syn"] / out["wer_ref"] if has_ratio else None
@@ -529,7 +540,7 @@ def _asr_totals(rows: list[dict], name: str) -> dict:
 
 
 def _totals(utterances: dict[str, dict]) -> dict:
-    rows = list(utterances.values())
+    rows = [r for r in utterances.values() if "mcd_db" in r]  # those with a reference
     mcds = [r["mcd_db"] for r in rows]
     voiced = sum(r["voiced_pairs"] for r in rows)
     path = sum(r["path_length"] for r in rows)
@@ -557,11 +568,13 @@ def format_result_md(scores: dict) -> str:
     """The ``result.md`` summary of a ``scores.json`` content."""
     s = scores
     alpha = s["settings"]["mcep_alpha"]
-    alphas = sorted({u["mcep_alpha"] for u in s["utterances"].values()})
+    alphas = sorted({u["mcep_alpha"] for u in s["utterances"].values() if "mcep_alpha" in u})
     alpha_text = ", ".join(f"{a:g}" for a in alphas) if isinstance(alpha, str) else f"{alpha:g}"
     lines = [
         f"# TTS scores: {s['syn_dir']}", "",
-        f"Reference: `{s['ref_scp']}`; {s['n_scored']} of {s['n_utterances']} utterances scored"
+        (f"Reference: `{s['ref_scp']}`" if s["ref_scp"] else
+         f"No reference audio (sentences of `{s['text']}`): intelligibility only")
+        + f"; {s['n_scored']} of {s['n_utterances']} utterances scored"
         + (f", {s['n_missing']} missing or unreadable: {', '.join(sorted(s['missing'])[:10])}"
            + (" …" if s["n_missing"] > 10 else "") if s["n_missing"] else "") + ".", "",
         "| metric | value |", "|---|---|",
@@ -596,7 +609,9 @@ def score_to_dir(ref_scp: str | Path, syn_dir: str | Path, out_dir: str | Path,
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; returns the exit status (1 when utterances are missing, 2 on bad input)."""
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    p.add_argument("--ref_scp", type=Path, required=True, help="reference wav.scp (plain audio paths)")
+    p.add_argument("--ref_scp", type=Path, default=None,
+                   help="reference wav.scp (plain audio paths); without it, every sentence of --text is "
+                        "scored for intelligibility (--asr) only")
     p.add_argument("--syn_dir", type=Path, required=True, help="dir of synthesized <utt id>.wav files")
     p.add_argument("--text", type=Path, default=None, help="Kaldi text of the sentences (for --asr)")
     p.add_argument("--out_dir", type=Path, required=True, help="dir for scores.json and result.md")

@@ -309,6 +309,38 @@ def test_cli_with_pocketsphinx(test_set, tmp_path, capsys):
     assert "| ASR-WER reference (%, pocketsphinx) |" in (out / "result.md").read_text()
 
 
+@pytest.mark.slow
+def test_cli_scores_unrecorded_sentences_for_intelligibility_only(test_set, tmp_path, capsys):
+    d, syn = test_set
+    out = tmp_path / "score"
+    (syn / "kathleen-arctic_a0005.wav").unlink()
+    text = tmp_path / "text"
+    text.write_text("".join(line + "\n" for line in (d / "text").read_text().splitlines()[:3]))
+    args = ["--syn_dir", str(syn), "--out_dir", str(out), "--text", str(text), "--asr", "pocketsphinx"]
+    assert T.main(args) == 1  # a0004 was not synthesized
+    captured = capsys.readouterr()
+    assert "tts_score: 2 of 3 utterances: MCD - dB" in captured.out
+    assert "ASR-WER (pocketsphinx) synthesized" in captured.out and "reference -%" in captured.out
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["ref_scp"] is None and scores["mcd_db"] is None and scores["asr_wer_ref"] is None
+    exact = scores["utterances"]["kathleen-arctic_a0002"]
+    assert "mcd_db" not in exact and exact["asr_ref"] is None
+    assert "No reference audio" in (out / "result.md").read_text()
+    # the same recognizer on the same audio as with the reference: the same hypotheses
+    assert _run(d, syn, tmp_path / "with_ref", "--text", str(d / "text")) == 1
+    with_ref = json.loads((tmp_path / "with_ref" / "scores.json").read_text())["utterances"]
+    for utt, entry in scores["utterances"].items():
+        assert entry["asr_syn"] == with_ref[utt]["asr_syn"] and entry["asr_wer_syn"] == with_ref[utt]["asr_wer_syn"]
+
+
+def test_cli_without_reference_needs_text_and_a_recognizer(test_set, tmp_path, capsys):
+    d, syn = test_set
+    assert T.main(["--syn_dir", str(syn), "--out_dir", str(tmp_path / "o"), "--asr", "none",
+                   "--text", str(d / "text")]) == 2
+    assert capsys.readouterr().err.strip() == ("tts_score: error: without --ref_scp there is only "
+                                               "intelligibility to score: give --text and --asr")
+
+
 def test_cli_bad_inputs_are_one_line_exit_2(test_set, tmp_path, capsys):
     d, syn = test_set
     out = tmp_path / "score"
