@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..attention.config import AttentionConfig
-from ..config import ConfigError
+from ..encoder.config import raise_first_failure, stack_checks
 from ..neurons.config import NeuronConfig
 
 SELF_ATTENTIONS = ("hd_repssa", "ssa")  # the forms with a causal incremental step
@@ -48,28 +48,11 @@ class DecoderConfig:
     cross_normalize: Literal["sqrt_frames", "none"] = "sqrt_frames"
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.layers >= 1, f"layers must be >= 1 (got {self.layers})"),
-            (self.d_model >= 1, f"d_model must be >= 1 (got {self.d_model})"),
-            (self.ffn_dim >= 1, f"ffn_dim must be >= 1 (got {self.ffn_dim})"),
-            (self.time_steps >= 1, f"time_steps must be >= 1 (got {self.time_steps})"),
-            (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1) (got {self.dropout})"),
-            (self.attention.heads >= 1, f"attention.heads must be >= 1 (got {self.attention.heads})"),
-            (self.d_model % max(self.attention.heads, 1) == 0,
-             f"d_model {self.d_model} is not divisible by attention.heads {self.attention.heads}"),
+        raise_first_failure("DecoderConfig", [
+            *stack_checks(self),
             (self.attention.type in SELF_ATTENTIONS,
              f"attention.type must be one of {', '.join(SELF_ATTENTIONS)} (causal, incremental); "
              f"got {self.attention.type!r}"),
             (self.attention.temporal == "none",
              f"attention.temporal must be 'none' in the decoder (got {self.attention.temporal!r})"),
-            (self.attention.rep_kernel >= 0,
-             f"attention.rep_kernel must be >= 0 (got {self.attention.rep_kernel})"),
-            (self.neuron.levels >= 1, f"neuron.levels must be >= 1 (got {self.neuron.levels})"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"DecoderConfig: {message}")
-        lo, hi = self.attention.decay.exponent_range
-        if not 0 < lo <= hi:
-            raise ConfigError(f"DecoderConfig: attention.decay.exponent_range must satisfy 0 < lo <= hi "
-                              f"(got {self.attention.decay.exponent_range})")
+        ])

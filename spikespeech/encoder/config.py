@@ -42,30 +42,38 @@ class EncoderConfig:
     attention: AttentionConfig = field(default_factory=AttentionConfig)
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.layers >= 1, f"layers must be >= 1 (got {self.layers})"),
-            (self.d_model >= 1, f"d_model must be >= 1 (got {self.d_model})"),
-            (self.ffn_dim >= 1, f"ffn_dim must be >= 1 (got {self.ffn_dim})"),
-            (self.time_steps >= 1, f"time_steps must be >= 1 (got {self.time_steps})"),
-            (0.0 <= self.dropout < 1.0, f"dropout must be in [0, 1) (got {self.dropout})"),
+        raise_first_failure("EncoderConfig", [
+            *stack_checks(self),
             (len(self.ffn_kernels) == 2, f"ffn_kernels needs 2 values (got {self.ffn_kernels})"),
-            (self.attention.heads >= 1, f"attention.heads must be >= 1 (got {self.attention.heads})"),
-            (self.d_model % max(self.attention.heads, 1) == 0,
-             f"d_model {self.d_model} is not divisible by attention.heads {self.attention.heads}"),
-            (self.attention.rep_kernel >= 0,
-             f"attention.rep_kernel must be >= 0 (got {self.attention.rep_kernel})"),
-            (self.neuron.levels >= 1, f"neuron.levels must be >= 1 (got {self.neuron.levels})"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(f"EncoderConfig: {message}")
-        lo, hi = self.attention.decay.exponent_range
-        if not 0 < lo <= hi:
-            raise ConfigError(
-                f"EncoderConfig: attention.decay.exponent_range must satisfy 0 < lo <= hi "
-                f"(got {self.attention.decay.exponent_range})"
-            )
+        ])
 
     @property
     def d_head(self) -> int:
         return self.d_model // self.attention.heads
+
+
+def stack_checks(cfg) -> list[tuple[bool, str]]:
+    """``(ok, message)`` checks every spiking stack's config passes (the encoder's and the
+    decoder's: both have layers, d_model, ffn_dim, time_steps, dropout, neuron, attention)."""
+    lo, hi = cfg.attention.decay.exponent_range
+    return [
+        (cfg.layers >= 1, f"layers must be >= 1 (got {cfg.layers})"),
+        (cfg.d_model >= 1, f"d_model must be >= 1 (got {cfg.d_model})"),
+        (cfg.ffn_dim >= 1, f"ffn_dim must be >= 1 (got {cfg.ffn_dim})"),
+        (cfg.time_steps >= 1, f"time_steps must be >= 1 (got {cfg.time_steps})"),
+        (0.0 <= cfg.dropout < 1.0, f"dropout must be in [0, 1) (got {cfg.dropout})"),
+        (cfg.attention.heads >= 1, f"attention.heads must be >= 1 (got {cfg.attention.heads})"),
+        (cfg.d_model % max(cfg.attention.heads, 1) == 0,
+         f"d_model {cfg.d_model} is not divisible by attention.heads {cfg.attention.heads}"),
+        (cfg.attention.rep_kernel >= 0, f"attention.rep_kernel must be >= 0 (got {cfg.attention.rep_kernel})"),
+        (cfg.neuron.levels >= 1, f"neuron.levels must be >= 1 (got {cfg.neuron.levels})"),
+        (0 < lo <= hi, f"attention.decay.exponent_range must satisfy 0 < lo <= hi "
+                       f"(got {cfg.attention.decay.exponent_range})"),
+    ]
+
+
+def raise_first_failure(owner: str, checks: list[tuple[bool, str]]) -> None:
+    """``ConfigError("<owner>: <message>")`` for the first failed check of ``checks``."""
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(f"{owner}: {message}")
