@@ -19,6 +19,7 @@ from .cross import SpikingCrossAttention
 # spikes the causal temporal branch reads; "mem_k.i", "mem_v.i" (T, B, H, S, d) and
 # "mem_scale.i" (1, B, 1, 1, 1): the cross-attention's memory, computed once per utterance.
 DecoderState = dict[str, torch.Tensor]
+MEMORY = "mem_"  # prefix of the state's per-utterance entries (the cross-attention's K, V, scale)
 
 
 def _fire(neuron: nn.Module, x: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
@@ -115,7 +116,7 @@ class SpikingDecoder(nn.Module):
             empty = k.new_zeros(*k.shape[:3], 0, k.shape[-1])
             state.update({f"self_k.{i}": empty, f"self_v.{i}": empty,
                           f"window.{i}": memory.new_zeros(T, B, 0, C),
-                          f"mem_k.{i}": k, f"mem_v.{i}": v, f"mem_scale.{i}": scale})
+                          f"{MEMORY}k.{i}": k, f"{MEMORY}v.{i}": v, f"{MEMORY}scale.{i}": scale})
         return state
 
     def step(self, x: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
@@ -123,11 +124,11 @@ class SpikingDecoder(nn.Module):
         h = self._steps(x)
         new: DecoderState = {}
         for i, layer in enumerate(self.layers):
-            memory = (state[f"mem_k.{i}"], state[f"mem_v.{i}"], state[f"mem_scale.{i}"])
+            memory = tuple(state[f"{MEMORY}{part}.{i}"] for part in ("k", "v", "scale"))
             h, (k, v, window) = layer.step(h, memory, (state[f"self_k.{i}"], state[f"self_v.{i}"],
                                                        state[f"window.{i}"]))
             new.update({f"self_k.{i}": k, f"self_v.{i}": v, f"window.{i}": window,
-                        f"mem_k.{i}": memory[0], f"mem_v.{i}": memory[1], f"mem_scale.{i}": memory[2]})
+                        **{f"{MEMORY}{part}.{i}": t for part, t in zip(("k", "v", "scale"), memory)}})
         return self._readout(h, None, None), new
 
     def _steps(self, x: torch.Tensor) -> torch.Tensor:
@@ -142,10 +143,18 @@ class SpikingDecoder(nn.Module):
 
 
 def select_state(state: DecoderState, index: int) -> DecoderState:
-    """Hypothesis ``index``'s state (batch axis kept, size 1)."""
-    return {name: t[:, index:index + 1] for name, t in state.items()}
+    """Hypothesis ``index``'s state (batch axis kept, size 1). Memory entries of batch size 1
+    are shared by every hypothesis (the one utterance a beam search decodes) and are passed on
+    as they are, not copied."""
+    return {name: t if name.startswith(MEMORY) and t.shape[1] == 1 else t[:, index:index + 1]
+            for name, t in state.items()}
 
 
 def stack_states(states: list[DecoderState]) -> DecoderState:
-    """Single hypotheses' states as one batch (of states with equal token counts)."""
-    return {name: torch.cat([s[name] for s in states], 1) for name in states[0]}
+    """Single hypotheses' states as one batch (of states with equal token counts). A memory
+    entry that all of them share stays one tensor of batch size 1, which broadcasts: a beam of
+    ``n`` hypotheses over ``S`` frames would otherwise copy every layer's memory K and V
+    (``O(n S C)``) at every step."""
+    return {name: first if name.startswith(MEMORY) and all(s[name] is first for s in states)
+            else torch.cat([s[name] for s in states], 1)
+            for name, first in states[0].items()}

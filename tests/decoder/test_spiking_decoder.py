@@ -10,7 +10,7 @@ from spikespeech.attention.hdm import HierarchicalDecayMask
 from spikespeech.attention.config import DecayConfig
 from spikespeech.config import ConfigError, from_dict
 from spikespeech.decoder import DecoderConfig, SpikingDecoder, select_state, stack_states
-from spikespeech.energy import measure_energy
+from spikespeech.energy import EnergyMeter, measure_energy
 from spikespeech.layers import fold_for_inference
 
 VARIANTS = [("hd_repssa", 0, "imls"), ("hd_repssa", 3, "imls"), ("ssa", 0, "imls"),
@@ -113,6 +113,30 @@ def test_states_of_single_hypotheses_stack_back_into_the_batch():
     reordered = stack_states([select_state(state, i) for i in order])
     y, _ = decoder.step(x[order, 3:4], reordered)
     torch.testing.assert_close(y, decoder(x, None, memory)[order, 3:4], rtol=0, atol=1e-6)
+
+
+@torch.no_grad()
+def test_a_beam_shares_its_utterances_memory_without_copies():
+    decoder = _decoder(rep_kernel=3)
+    x, memory = _inputs(batch=1)
+    state = decoder.init_state(memory)
+    _, state = decoder.step(x[:, :1], state)
+    beam = stack_states([select_state(state, 0) for _ in range(4)])  # one hypothesis, 4 extensions
+    assert beam["mem_k.0"] is state["mem_k.0"] and beam["mem_k.0"].shape[1] == 1
+    assert beam["self_k.0"].shape[1] == 4
+    tokens = x[:, 1:2].expand(4, -1, -1) + torch.randn(4, 1, 32)  # each hypothesis its own token
+    copied = {name: t.expand(-1, 4, *t.shape[2:]).contiguous() if name.startswith("mem_") else t
+              for name, t in beam.items()}
+    with EnergyMeter(decoder) as shared_meter:
+        y, _ = decoder.step(tokens, beam)
+    with EnergyMeter(decoder) as copied_meter:
+        y_copied, _ = decoder.step(tokens, copied)
+    full = decoder(torch.cat([x[:, :1].expand(4, -1, -1), tokens], 1), None, memory.expand(4, -1, -1))
+    torch.testing.assert_close(y, full[:, 1:], rtol=0, atol=1e-6)
+    torch.testing.assert_close(y_copied, y, rtol=0, atol=0)
+    # the meter counts a broadcast memory as the copies it stands for
+    counts = [[(x.macs, x.acs, x.ann_macs) for x in meter.report().layers] for meter in (shared_meter, copied_meter)]
+    assert counts[0] == counts[1]
 
 
 def test_every_parameter_learns():
