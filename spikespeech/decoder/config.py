@@ -17,12 +17,15 @@ from ..neurons.config import NeuronConfig
 SELF_ATTENTIONS = ("hd_repssa", "ssa")  # the forms with a causal incremental step
 
 
-def _decoder_attention() -> AttentionConfig:
-    # Guess: no temporal branch in the decoder's projections (rep_kernel 0). The tokens carry
-    # an absolute position code, so the branch is not needed for order, and without it each
-    # decoding step projects only the newest token (with k > 0 a step recomputes the k - 1
-    # tokens before it, which the energy meter would count).
-    return AttentionConfig(type="hd_repssa", rep_kernel=0)
+@dataclass
+class DecoderAttentionConfig(AttentionConfig):
+    """The decoder's self-attention: :class:`AttentionConfig` with the decoder's defaults."""
+
+    # Guess: no temporal branch in the decoder's projections. The tokens carry an absolute
+    # position code, so the branch is not needed for order, and without it each decoding step
+    # projects only the newest token (with k > 0 a step recomputes the k - 1 tokens before it,
+    # which the energy meter would count).
+    rep_kernel: int = 0
 
 
 @dataclass
@@ -39,7 +42,7 @@ class DecoderConfig:
     neuron: NeuronConfig = field(default_factory=NeuronConfig)
     # causal self-attention over the tokens so far: hd_repssa (with the causal hierarchical
     # decay mask) or ssa; the decay schedule runs over the decoder's layers
-    attention: AttentionConfig = field(default_factory=_decoder_attention)
+    attention: DecoderAttentionConfig = field(default_factory=DecoderAttentionConfig)
     # Cross-attention SN((Q K^T) V · scale) over the encoder frames, with linear+BN projections
     # and no decay mask (a token's index and a frame's index are not comparable distances).
     # Guess: "sqrt_frames" divides by sqrt(valid frames) so the current's size does not grow

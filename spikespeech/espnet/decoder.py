@@ -53,7 +53,6 @@ class IMLSpikeformerDecoder(AbsDecoder, BatchScorerInterface):
             raise ConfigError(f"decoder_conf.input_layer: only 'embed' is supported (got {input_layer!r})")
         d = encoder_output_size
         attention = attention_with_heads(attention, attention_heads, where="decoder_conf")
-        attention.setdefault("rep_kernel", DecoderConfig().attention.rep_kernel)
         self.config = from_dict(
             DecoderConfig,
             {"layers": num_blocks, "d_model": d, "ffn_dim": linear_units, "dropout": dropout_rate,

@@ -170,6 +170,13 @@ def test_decay_mask_last_row_is_the_last_row_of_the_mask(exponent_range):
         HierarchicalDecayMask(1, 3, 4, DecayConfig()).last_row(9)
 
 
+def test_the_decoders_attention_defaults_hold_when_a_yaml_names_other_fields():
+    # a YAML's attention mapping builds the decoder's attention config, with its own defaults
+    cfg = from_dict(DecoderConfig, {"d_model": 32, "attention": {"heads": 2, "type": "ssa"}}, where="test")
+    assert cfg.attention.rep_kernel == 0 and cfg.attention.heads == 2
+    assert DecoderConfig().attention.rep_kernel == 0
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("attention", {"type": "sdsa"}, "attention.type must be one of hd_repssa, ssa"),
     ("attention", {"temporal": "sdsa_steps"}, "attention.temporal must be 'none'"),
