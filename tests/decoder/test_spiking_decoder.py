@@ -3,6 +3,9 @@ causality, padding invariance, the folded inference form, config checks."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -186,3 +189,9 @@ def test_the_decoders_attention_defaults_hold_when_a_yaml_names_other_fields():
 def test_config_errors_name_the_field(field, value, message):
     with pytest.raises(ConfigError, match=message):
         from_dict(DecoderConfig, {"d_model": 32, field: value}, where="test")
+
+
+def test_the_core_decoder_imports_nothing_of_espnet():
+    code = "import sys, spikespeech.decoder; print(any(m.startswith('espnet') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
