@@ -7,5 +7,5 @@ from .config import DecoderAttentionConfig, DecoderConfig
 from .cross import SpikingCrossAttention
 from .spiking import DecoderState, SpikingDecoder, SpikingDecoderLayer, select_state, stack_states
 
-__all__ = ["DecoderAttentionConfig", "DecoderConfig", "DecoderState", "SpikingCrossAttention", "SpikingDecoder",
-           "SpikingDecoderLayer", "select_state", "stack_states"]
+__all__ = ["DecoderAttentionConfig", "DecoderConfig", "DecoderState", "SpikingCrossAttention",
+           "SpikingDecoder", "SpikingDecoderLayer", "select_state", "stack_states"]

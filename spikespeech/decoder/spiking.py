@@ -111,8 +111,7 @@ class SpikingDecoder(nn.Module):
         """The decoding state before the first token, for the utterances of ``memory`` ``(B, S, C)``."""
         T, B, C = self.time_steps, memory.shape[0], self.config.d_model
         state: DecoderState = {}
-        for i, (layer, (k, v, scale)) in enumerate(zip(self.layers, self.memory(memory, memory_lengths),
-                                                       strict=True)):
+        for i, (k, v, scale) in enumerate(self.memory(memory, memory_lengths)):
             empty = k.new_zeros(*k.shape[:3], 0, k.shape[-1])
             state.update({f"self_k.{i}": empty, f"self_v.{i}": empty,
                           f"window.{i}": memory.new_zeros(T, B, 0, C),
@@ -122,13 +121,12 @@ class SpikingDecoder(nn.Module):
     def step(self, x: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
         """``x`` ``(B, 1, C)``: the newest token's input → ``(output (B, 1, C), next state)``."""
         h = self._steps(x)
-        new: DecoderState = {}
+        new = {name: t for name, t in state.items() if name.startswith(MEMORY)}  # unchanged
         for i, layer in enumerate(self.layers):
             memory = tuple(state[f"{MEMORY}{part}.{i}"] for part in ("k", "v", "scale"))
             h, (k, v, window) = layer.step(h, memory, (state[f"self_k.{i}"], state[f"self_v.{i}"],
                                                        state[f"window.{i}"]))
-            new.update({f"self_k.{i}": k, f"self_v.{i}": v, f"window.{i}": window,
-                        **{f"{MEMORY}{part}.{i}": t for part, t in zip(("k", "v", "scale"), memory)}})
+            new.update({f"self_k.{i}": k, f"self_v.{i}": v, f"window.{i}": window})
         return self._readout(h, None, None), new
 
     def _steps(self, x: torch.Tensor) -> torch.Tensor:

@@ -65,7 +65,8 @@ def stack_checks(cfg) -> list[tuple[bool, str]]:
         (cfg.attention.heads >= 1, f"attention.heads must be >= 1 (got {cfg.attention.heads})"),
         (cfg.d_model % max(cfg.attention.heads, 1) == 0,
          f"d_model {cfg.d_model} is not divisible by attention.heads {cfg.attention.heads}"),
-        (cfg.attention.rep_kernel >= 0, f"attention.rep_kernel must be >= 0 (got {cfg.attention.rep_kernel})"),
+        (cfg.attention.rep_kernel >= 0,
+         f"attention.rep_kernel must be >= 0 (got {cfg.attention.rep_kernel})"),
         (cfg.neuron.levels >= 1, f"neuron.levels must be >= 1 (got {cfg.neuron.levels})"),
         (0 < lo <= hi, f"attention.decay.exponent_range must satisfy 0 < lo <= hi "
                        f"(got {cfg.attention.decay.exponent_range})"),

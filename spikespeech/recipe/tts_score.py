@@ -488,13 +488,14 @@ def score_dir(ref_scp: str | Path | None, syn_dir: str | Path, text: str | Path 
                 seconds[name] += time.perf_counter() - start
             first = entry["asr_hyps"][names[0]]
             entry["asr_ref"], entry["asr_syn"] = first.get("ref"), first["syn"]
-            entry["asr_wer_ref"] = None if ref is None else word_error_rate([entry["text"]], [entry["asr_ref"]])
+            entry["asr_wer_ref"] = (None if ref is None
+                                    else word_error_rate([entry["text"]], [entry["asr_ref"]]))
             entry["asr_wer_syn"] = word_error_rate([entry["text"]], [entry["asr_syn"]])
         utterances[utt] = entry
+    recognized = {name: sum(len(u["asr_hyps"][name]) for u in utterances.values()) for name in recognizers}
     systems = {name: {"label": recognize.label,
                       **_asr_totals(list(utterances.values()), name),
-                      "seconds_per_audio": (seconds[name] / sum(len(u["asr_hyps"][name]) for u in utterances.values())
-                                            if utterances else None)}
+                      "seconds_per_audio": seconds[name] / recognized[name] if utterances else None}
                for name, recognize in recognizers.items()}
     first = systems[names[0]] if names else dict.fromkeys(("wer_syn", "wer_ref", "wer_ratio"))
     return {**_totals(utterances), "asr": names[0] if names else "none", "asr_wer_syn": first["wer_syn"],

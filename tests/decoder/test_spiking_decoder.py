@@ -9,8 +9,8 @@ import sys
 import pytest
 import torch
 
-from spikespeech.attention.hdm import HierarchicalDecayMask
 from spikespeech.attention.config import DecayConfig
+from spikespeech.attention.hdm import HierarchicalDecayMask
 from spikespeech.config import ConfigError, from_dict
 from spikespeech.decoder import DecoderConfig, SpikingDecoder, select_state, stack_states
 from spikespeech.energy import EnergyMeter, measure_energy
@@ -138,8 +138,9 @@ def test_a_beam_shares_its_utterances_memory_without_copies():
     torch.testing.assert_close(y, full[:, 1:], rtol=0, atol=1e-6)
     torch.testing.assert_close(y_copied, y, rtol=0, atol=0)
     # the meter counts a broadcast memory as the copies it stands for
-    counts = [[(x.macs, x.acs, x.ann_macs) for x in meter.report().layers] for meter in (shared_meter, copied_meter)]
-    assert counts[0] == counts[1]
+    shared, copied = ([(x.macs, x.acs, x.ann_macs) for x in meter.report().layers]
+                      for meter in (shared_meter, copied_meter))
+    assert shared == copied
 
 
 def test_every_parameter_learns():

@@ -330,7 +330,8 @@ def test_cli_scores_unrecorded_sentences_for_intelligibility_only(test_set, tmp_
     assert _run(d, syn, tmp_path / "with_ref", "--text", str(d / "text")) == 1
     with_ref = json.loads((tmp_path / "with_ref" / "scores.json").read_text())["utterances"]
     for utt, entry in scores["utterances"].items():
-        assert entry["asr_syn"] == with_ref[utt]["asr_syn"] and entry["asr_wer_syn"] == with_ref[utt]["asr_wer_syn"]
+        reference = with_ref[utt]
+        assert (entry["asr_syn"], entry["asr_wer_syn"]) == (reference["asr_syn"], reference["asr_wer_syn"])
 
 
 def test_cli_without_reference_needs_text_and_a_recognizer(test_set, tmp_path, capsys):
