@@ -27,7 +27,7 @@ def test_recipe_config_builds_and_trains_a_step(config, tmp_path):
     torch.manual_seed(0)
     model = ASRTask.build_model(args)
     if sum(p.numel() for p in model.parameters()) >= TRAIN_A_STEP_BELOW:
-        return  # the paper-sized configs: building is the check
+        return  # the LibriSpeech and AISHELL-1 sized configs: building is the check
     speech, lengths = torch.randn(2, 16000), torch.tensor([16000, 12000])
     loss, _, _ = model(speech, lengths, torch.tensor([[2, 3, 4], [5, 6, -1]]), torch.tensor([3, 2]))
     loss.backward()
