@@ -1,6 +1,6 @@
 """Configuration of the spiking attention decoder (YAML ``decoder_conf`` in ESPnet configs).
 
-Nobody has published a spiking ASR decoder of IML-Spikeformer's kind that we could check
+We know of no published spiking ASR decoder of IML-Spikeformer's kind that we could check
 against: the paper's decoder is not described in what we can read, so every choice below is our
 guess, named and commented.
 """
