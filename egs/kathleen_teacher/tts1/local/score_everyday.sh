@@ -32,13 +32,18 @@ out=${out:-$recipe_dir/exp/everyday/$name}
 [ -z "$model" ] || [ -e "$model" ] || { echo "$0: $model: no such pack" >&2; exit 2; }
 rm -rf "$out/numbered" && mkdir -p "$out/numbered" "$out/wav"
 opts=(${model:+--model "$model"} ${speaker:+--speaker "$speaker"})
+# exit status 1: some lines not synthesized (each named on stderr); tts_score lists them as missing
+status=0
 cut -d' ' -f2- "$sentences" | "$python" -m spikespeech.cli.main synthesize "${opts[@]}" --text-file - \
-    -o "$out/numbered" --no-progress
+    -o "$out/numbered" --no-progress || status=$?
+[ "$status" -le 1 ] || exit "$status"
 # numbered files follow the lines: 0001.wav is the first sentence's id
+rm -f "$out"/wav/*.wav  # no stale wav of an earlier run may stand in for a skipped line
 n=0
 while read -r id _; do
     n=$((n + 1))
-    mv "$out/numbered/$(printf %04d "$n").wav" "$out/wav/$id.wav"
+    wav=$out/numbered/$(printf %04d "$n").wav
+    [ ! -f "$wav" ] || mv "$wav" "$out/wav/$id.wav"
 done < "$sentences"
 rmdir "$out/numbered"
 "$python" -m spikespeech.recipe.tts_score --syn_dir "$out/wav" --text "$sentences" \
