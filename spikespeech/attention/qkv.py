@@ -18,12 +18,13 @@ from ..neurons.config import NeuronConfig, build_neuron
 from .reparam import RepProjection, StackedProjection
 
 
-def fire(neuron: nn.Module, x: torch.Tensor, along_tokens: bool, token_axis: int = -2) -> torch.Tensor:
+def fire(neuron: nn.Module, x: torch.Tensor, along_tokens: bool = False, token_axis: int = -2,
+         keep: torch.Tensor | None = None) -> torch.Tensor:
     """``neuron`` on time-first currents, integrating along T, or along the token axis when
-    ``along_tokens`` (the public SpikeVoice code's temporal module does that)."""
-    if not along_tokens:
-        return neuron(x)
-    return neuron(x.transpose(0, token_axis)).transpose(0, token_axis)
+    ``along_tokens`` (the public SpikeVoice code's temporal module does that); the spikes are
+    multiplied by ``keep`` (1 at valid tokens, 0 at padding) when given."""
+    out = neuron(x) if not along_tokens else neuron(x.transpose(0, token_axis)).transpose(0, token_axis)
+    return out if keep is None else out * keep
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -58,13 +59,10 @@ class QKVSpikes(nn.Module):
 
     def forward(self, s: torch.Tensor, mask: torch.Tensor | None, keep: torch.Tensor | None):
         """``s``: ``(T, B, L, C)``; ``keep``: ``(1, B, L, 1)`` valid-frame weights or None."""
-        return tuple(split_heads(self._spikes(proj, neuron, s, mask, keep), self.heads) for proj, neuron in
+        return tuple(split_heads(fire(neuron, proj(s, mask), self.along_tokens, keep=keep), self.heads)
+                     for proj, neuron in
                      ((self.q_proj, self.q_neuron), (self.k_proj, self.k_neuron),
                       (self.v_proj, self.v_neuron)))
-
-    def _spikes(self, proj, neuron, s, mask, keep):
-        out = fire(neuron, proj(s, mask), self.along_tokens)
-        return out if keep is None else out * keep
 
     @torch.no_grad()
     def folded(self) -> StackedQKVSpikes:

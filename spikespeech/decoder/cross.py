@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..attention import RepProjection
-from ..attention.qkv import merge_heads, split_heads
+from ..attention.qkv import fire, merge_heads, split_heads
 from ..layers import ConvBN, MatMul
 from ..neurons.config import NeuronConfig, build_neuron
 
@@ -37,7 +37,7 @@ class SpikingCrossAttention(nn.Module):
         or None → ``(k, v, scale)``: K and V spikes ``(T, B, H, S, d)``, zero at padded frames,
         and the output scale ``(1, B, 1, 1, 1)``."""
         keep = None if frame_mask is None else frame_mask[None, :, :, None].to(m.dtype)
-        k, v = (self._fire(proj, neuron, m, frame_mask, keep)
+        k, v = (fire(neuron, proj(m, frame_mask), keep=keep)
                 for proj, neuron in ((self.k_proj, self.k_neuron), (self.v_proj, self.v_neuron)))
         frames = (torch.full((m.shape[1],), float(m.shape[2]), device=m.device, dtype=m.dtype)
                   if frame_mask is None else frame_mask.sum(-1).to(m.dtype))
@@ -51,14 +51,6 @@ class SpikingCrossAttention(nn.Module):
         """``s``: ``(T, B, L, C)`` decoder spikes; ``memory``: from :meth:`memory`; ``mask``
         ``(B, L)`` / ``keep`` ``(1, B, L, 1)``: valid tokens or None → ``(T, B, L, C)``."""
         k, v, scale = memory
-        q = split_heads(self._fire(self.q_proj, self.q_neuron, s, mask, keep), self.heads)
+        q = split_heads(fire(self.q_neuron, self.q_proj(s, mask), keep=keep), self.heads)
         mixed = self.av(self.qk(q, k.transpose(-1, -2)), v) * scale  # (T, B, H, L, d)
-        out = self.attn_neuron(merge_heads(mixed))
-        if keep is not None:
-            out = out * keep
-        return self.out_proj(out, mask)
-
-    @staticmethod
-    def _fire(proj, neuron, x, mask, keep) -> torch.Tensor:
-        out = neuron(proj(x, mask))
-        return out if keep is None else out * keep
+        return self.out_proj(fire(self.attn_neuron, merge_heads(mixed), keep=keep), mask)

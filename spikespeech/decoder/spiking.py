@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from ..attention import build_attention
+from ..attention.qkv import fire
 from ..encoder.spiking import SpikingFFN, clean_padding
 from ..layers import MaskedBatchNorm
 from ..neurons.config import build_neuron
@@ -20,11 +21,6 @@ from .cross import SpikingCrossAttention
 # "mem_scale.i" (1, B, 1, 1, 1): the cross-attention's memory, computed once per utterance.
 DecoderState = dict[str, torch.Tensor]
 MEMORY = "mem_"  # prefix of the state's per-utterance entries (the cross-attention's K, V, scale)
-
-
-def _fire(neuron: nn.Module, x: torch.Tensor, keep: torch.Tensor | None) -> torch.Tensor:
-    s = neuron(x)
-    return s if keep is None else s * keep
 
 
 class SpikingDecoderLayer(nn.Module):
@@ -52,9 +48,9 @@ class SpikingDecoderLayer(nn.Module):
                 keep: torch.Tensor | None) -> torch.Tensor:
         """``x``: ``(T, B, L, C)``; ``memory``: :meth:`SpikingCrossAttention.memory`'s; ``mask``
         ``(B, L)`` / ``keep`` ``(1, B, L, 1)``: valid tokens, or None."""
-        x = x + self.dropout(self.self_attn(_fire(self.pre_self_neuron, x, keep), mask))
-        x = x + self.dropout(self.cross_attn(_fire(self.pre_cross_neuron, x, keep), memory, mask, keep))
-        return x + self.dropout(self.ffn(_fire(self.pre_ffn_neuron, x, keep), mask, keep))
+        x = x + self.dropout(self.self_attn(fire(self.pre_self_neuron, x, keep=keep), mask))
+        x = x + self.dropout(self.cross_attn(fire(self.pre_cross_neuron, x, keep=keep), memory, mask, keep))
+        return x + self.dropout(self.ffn(fire(self.pre_ffn_neuron, x, keep=keep), mask, keep))
 
     def step(self, x: torch.Tensor, memory: tuple[torch.Tensor, ...],
              cache: tuple[torch.Tensor, torch.Tensor, torch.Tensor]):
@@ -104,7 +100,7 @@ class SpikingDecoder(nn.Module):
         """Each layer's cross-attention K, V (and scale) of ``memory`` ``(B, S, C)``."""
         m, frame_mask = clean_padding(memory, memory_lengths)
         keep = None if frame_mask is None else frame_mask[None, :, :, None].to(m.dtype)
-        spikes = _fire(self.memory_neuron, self._steps(m), keep)
+        spikes = fire(self.memory_neuron, self._steps(m), keep=keep)
         return [layer.cross_attn.memory(spikes, frame_mask) for layer in self.layers]
 
     def init_state(self, memory: torch.Tensor, memory_lengths: torch.Tensor | None = None) -> DecoderState:
