@@ -96,10 +96,11 @@ def make_batch(args: argparse.Namespace) -> dict[str, torch.Tensor]:
 
 
 # ---- one model ------------------------------------------------------------------------------
-def train_step(model: SpikeVoice, opt: torch.optim.Optimizer, batch: dict) -> float:
-    """One recipe-like training step; returns its loss."""
+def train_step(model: SpikeVoice, opt: torch.optim.Optimizer, batch: dict, forward=None) -> float:
+    """One recipe-like training step (``forward``: the model's forward, or its compiled form);
+    returns its loss."""
     opt.zero_grad(set_to_none=True)
-    out = model(**batch)
+    out = (model if forward is None else forward)(**batch)
     out.loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -113,13 +114,15 @@ def measure(args: argparse.Namespace, name: str, backbone: str, batch: dict) -> 
     torch.manual_seed(args.seed)
     model = SpikeVoice(args.vocab, args.n_mels, cfg).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # compiled on the first warm-up step (untimed); graph breaks (the aligner's MAS) stay eager
+    forward = torch.compile(model) if args.compile else model
     on_cuda = device.type == "cuda"
     if on_cuda:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     loss = None
     for _ in range(args.warmup):
-        loss = train_step(model, opt, batch)
+        loss = train_step(model, opt, batch, forward)
     times = []
     step_peak = None
     for i in range(args.steps):
@@ -128,7 +131,7 @@ def measure(args: argparse.Namespace, name: str, backbone: str, batch: dict) -> 
             base = torch.cuda.memory_allocated(device)
             torch.cuda.reset_peak_memory_stats(device)
         t0 = time.perf_counter()
-        loss = train_step(model, opt, batch)  # float(): already waits for the loss
+        loss = train_step(model, opt, batch, forward)  # float(): already waits for the loss
         synchronize(device)
         times.append(time.perf_counter() - t0)
         if on_cuda and i == 0:
@@ -136,7 +139,7 @@ def measure(args: argparse.Namespace, name: str, backbone: str, batch: dict) -> 
     median = statistics.median(times)
     frames = int(batch["mel_lengths"].sum())
     return {
-        "config": name, "backbone": cfg.backbone,
+        "config": name, "backbone": cfg.backbone, "compiled": args.compile,
         "time_steps": cfg.encoder.time_steps if cfg.backbone == "spiking" else 1,
         "params": model.num_parameters(), "params_without_aligner": model.num_parameters(True),
         "median_step_s": median, "min_step_s": min(times), "step_s": times,
@@ -180,6 +183,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=2, help="untimed steps per model first")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compile", action="store_true",
+                   help="time torch.compile(model) (default inductor backend; needs a C compiler "
+                        "on the CPU); compiling happens in the warm-up steps")
     p.add_argument("--json", action="store_true",
                    help="print exactly one JSON object on stdout (progress goes to stderr)")
     return p.parse_args(argv)
@@ -195,6 +201,8 @@ def check_args(args: argparse.Namespace) -> None:
     for key in ("batch", "tokens", "frames", "vocab", "n_mels", "steps"):
         if getattr(args, key) < 1:
             raise ValueError(f"--{key.replace('_', '-')} {getattr(args, key)}: must be >= 1")
+    if args.compile and args.warmup < 1:
+        raise ValueError("--compile needs --warmup >= 1: the first step compiles")
     if args.warmup < 0:
         raise ValueError(f"--warmup {args.warmup}: must be >= 0")
     if args.frames < args.tokens:
