@@ -16,6 +16,7 @@ and the Whisper WER of its Griffin-Lim audio (``--whisper tiny.en|base``, option
 teacher-forced path scoring *worse* than ``free`` points at a train/inference mismatch.
 
     .venv/bin/python bench/tts_teacher_forcing.py --data egs/kathleen/tts1/data/dev --max_utts 20
+    .venv/bin/python bench/tts_teacher_forcing.py --model PACK --speaker kathleen --data DEV_DIR
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default=None, help="TTS pack (default: the shipped voice)")
     p.add_argument("--data", type=Path, required=True, help="Kaldi data dir: wav.scp + text (words)")
+    p.add_argument("--speaker", default=None,
+                   help="a multi-speaker pack's speaker (default: its first, as synthesize)")
     p.add_argument("--max_utts", type=int, default=20)
     p.add_argument("--whisper", default="base", help="tiny.en | base | none")
     p.add_argument("--json", type=Path, default=None, help="write the numbers here too")
@@ -44,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     from spikespeech.recipe.tts_score import normalize_text, word_error_rate
 
     synthesizer = Synthesizer(args.model)
+    sid = synthesizer.speaker_id(args.speaker)  # None for a one-speaker pack
+    speaker_ids = None if sid is None else torch.tensor([sid])
     t2s, acoustic = synthesizer.text2speech, synthesizer.acoustic
     espnet_model = t2s.model  # feature extraction and normalisation as in training
     asr = None
@@ -72,11 +77,11 @@ def main(argv: list[str] | None = None) -> int:
             tokens = torch.tensor(t2s.preprocess_fn(utt, {"text": phonemes})["text"])
             F = int(flen[0])
             out = acoustic(tokens[None], torch.tensor([tokens.numel()]), feats[:, :F], flen,
-                           pitch=pitch[:, :F, 0], energy=energy[:, :F, 0])
+                           pitch=pitch[:, :F, 0], energy=energy[:, :F, 0], speaker_ids=speaker_ids)
             durations = out.durations[0]
             mels = {"real": feats[0, :F], "forced": out.mel_post[0],
-                    "forced_durations": acoustic.infer(tokens, durations=durations)["mel"],
-                    "free": acoustic.infer(tokens)["mel"]}
+                    "forced_durations": acoustic.infer(tokens, speaker_id=sid, durations=durations)["mel"],
+                    "free": acoustic.infer(tokens, speaker_id=sid)["mel"]}
             for path in ("forced", "forced_durations"):
                 l1[path].append(float((mels[path] - mels["real"]).abs().mean()))
             refs.append(normalize_text(texts[utt]))
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                     denorm = espnet_model.normalize.inverse(mel[None].clone(), n)[0][0]
                     wav = t2s.vocoder(denorm).reshape(-1).numpy().astype(np.float32)
                     hyps[path].append(normalize_text(asr(_to_16k(wav, synthesizer.sample_rate))))
-    result = {"utterances": len(utts), "data": str(args.data),
+    result = {"utterances": len(utts), "data": str(args.data), "speaker": args.speaker,
               "l1_to_real": {p: float(np.mean(v)) for p, v in l1.items()},
               "mean_bin_std": {p: float(np.mean(v)) for p, v in spread.items()},
               "frames_vs_real": {p: frames[p] / frames["real"] for p in paths},
