@@ -121,8 +121,8 @@ class Synthesizer(LoadedModel):
             return self.speakers[speaker]
         if speaker.isdigit() and int(speaker) in self.speakers.values():
             return int(speaker)
-        names = ", ".join(list(self.speakers)[:10])
-        raise SpikespeechError(f"--speaker {speaker}: unknown speaker (known: {names}…)")
+        names = ", ".join(list(self.speakers)[:10]) + ("…" if len(self.speakers) > 10 else "")
+        raise SpikespeechError(f"--speaker {speaker}: unknown speaker (known: {names})")
 
     def phonemes(self, text: str) -> list[str]:
         """``text`` → one phoneme string per sentence (tokens the model knows)."""
