@@ -96,11 +96,11 @@ def make_batch(args: argparse.Namespace) -> dict[str, torch.Tensor]:
 
 
 # ---- one model ------------------------------------------------------------------------------
-def train_step(model: SpikeVoice, opt: torch.optim.Optimizer, batch: dict, forward=None) -> float:
-    """One recipe-like training step (``forward``: the model's forward, or its compiled form);
+def train_step(model: SpikeVoice, opt: torch.optim.Optimizer, batch: dict, forward) -> float:
+    """One recipe-like training step, ``forward`` being ``model`` or its compiled form;
     returns its loss."""
     opt.zero_grad(set_to_none=True)
-    out = (model if forward is None else forward)(**batch)
+    out = forward(**batch)
     out.loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -114,7 +114,7 @@ def measure(args: argparse.Namespace, name: str, backbone: str, batch: dict) -> 
     torch.manual_seed(args.seed)
     model = SpikeVoice(args.vocab, args.n_mels, cfg).to(device).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    # compiled on the first warm-up step (untimed); graph breaks (the aligner's MAS) stay eager
+    # compiled during the warm-up steps (untimed); what Dynamo cannot trace runs eagerly
     forward = torch.compile(model) if args.compile else model
     on_cuda = device.type == "cuda"
     if on_cuda:
