@@ -8,7 +8,9 @@ mels from the same acoustic model in its inference form:
 * ``forced``: the training path in eval mode: the learned aligner's durations on the real mel,
   the real pitch and energy (token averages): everything teacher-forced;
 * ``forced_durations``: inference with those durations, but predicted pitch and energy;
-* ``free``: inference, everything predicted (what users hear).
+* ``free``: inference, everything predicted (what users hear);
+* ``free_spread<F>`` for each ``--spread F``: the free mel with each bin's deviation from its
+  utterance mean scaled by ``F`` (a global-variance postfilter against over-smoothing).
 
 Reported per path: L1 to the real normalised mel (``forced*`` only: same length), the mean
 of the mel's per-bin std over frames vs the real one (over-smoothing), the frames vs real,
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="a multi-speaker pack's speaker (default: its first, as synthesize)")
     p.add_argument("--max_utts", type=int, default=20)
     p.add_argument("--whisper", default="base", help="tiny.en | base | none")
+    p.add_argument("--spread", default="",
+                   help="comma-separated factors F: also score the free mel with each bin's deviation "
+                        "from its utterance mean times F (e.g. 1.2,1.4)")
     p.add_argument("--json", type=Path, default=None, help="write the numbers here too")
     args = p.parse_args(argv)
 
@@ -58,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         asr = WhisperASR(args.whisper)
     wavs, texts = read_table(args.data / "wav.scp"), read_table(args.data / "text")
     utts = sorted(wavs)[: args.max_utts]
-    paths = ("real", "forced", "forced_durations", "free")
+    factors = [float(f) for f in args.spread.split(",") if f.strip()]
+    paths = ("real", "forced", "forced_durations", "free", *(f"free_spread{f}" for f in factors))
     l1 = {p: [] for p in paths[1:3]}
     spread = {p: [] for p in paths}
     frames = {p: 0 for p in paths}
@@ -82,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             mels = {"real": feats[0, :F], "forced": out.mel_post[0],
                     "forced_durations": acoustic.infer(tokens, speaker_id=sid, durations=durations)["mel"],
                     "free": acoustic.infer(tokens, speaker_id=sid)["mel"]}
+            mean = mels["free"].mean(0, keepdim=True)
+            for f in factors:
+                mels[f"free_spread{f}"] = mean + f * (mels["free"] - mean)
             for path in ("forced", "forced_durations"):
                 l1[path].append(float((mels[path] - mels["real"]).abs().mean()))
             refs.append(normalize_text(texts[utt]))

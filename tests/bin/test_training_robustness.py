@@ -147,3 +147,32 @@ def test_two_process_data_parallel_training_via_torchrun(workdir):
     assert out.returncode == 0, out.stderr[-4000:]
     assert "[vm:0/2]" in out.stderr.replace(f"[{os.uname().nodename}:", "[vm:")  # rank 0 of 2 logs
     assert (workdir / "exp_ddp" / "1epoch.pth").exists()
+
+
+@pytest.mark.slow
+def test_training_carried_to_another_dir_by_a_snapshot_ends_as_if_never_stopped(workdir):
+    # recipe.train_snapshot: what a session saves when its machine may not come back; the
+    # restored run must give the same weights as one uninterrupted run (ESPnet seeds each epoch)
+    from spikespeech.recipe.train_snapshot import restore, save
+
+    def train(out: str, epochs: int) -> str:
+        run = subprocess.run(_train_args(workdir / "data", out, epochs=epochs), cwd=workdir,
+                             capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, run.stderr[-3000:]
+        return run.stderr
+
+    train("exp_whole", epochs=2)
+    train("exp_first", epochs=1)
+    cwd = os.getcwd()
+    os.chdir(workdir)  # the config names the statistics relative to the recipe dir
+    try:
+        save(Path("exp_first"), Path("snapshot"))
+        assert restore(Path("snapshot"), Path("exp_moved"))["stats_not_checked"] == []
+    finally:
+        os.chdir(cwd)
+    log = train("exp_moved", epochs=2)
+    assert "The training was resumed using" in log and "1epoch results" not in log
+    whole = torch.load(workdir / "exp_whole" / "2epoch.pth", map_location="cpu")
+    moved = torch.load(workdir / "exp_moved" / "2epoch.pth", map_location="cpu")
+    assert whole.keys() == moved.keys()
+    assert all(torch.equal(whole[k], moved[k]) for k in whole)

@@ -6,7 +6,7 @@
 #   data/teacher    the teacher's utterances alone (wavs in teacher_wav/)
 #
 # Usage, from egs/kathleen_teacher/tts1:  local/data.sh [--teacher_utts N] [--voice joe] [--nj N]
-#   --teacher_utts N   the first N ids of LJ Speech's train transcripts (default 4000: about 7 h of
+#   --teacher_utts N   the first N ids of LJ Speech's train transcripts (default 4000: 6.0 h of
 #                      teacher speech; 12,500 in all)
 #   --voice NAME|PATH  Piper voice (default joe: en_US-joe-medium, `uv sync --extra teacher`)
 #   --nj N             parallel synthesis workers (default 2)

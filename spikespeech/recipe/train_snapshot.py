@@ -1,0 +1,159 @@
+"""Carry an ESPnet training to another machine: save what its ``--resume`` needs, restore it there.
+
+    python -m spikespeech.recipe.train_snapshot save exp/tts_x snapshots/tts_x
+    python -m spikespeech.recipe.train_snapshot restore snapshots/tts_x exp/tts_x
+
+A recipe's stage 6 resumes from ``exp/<tag>/checkpoint.pth`` (model, optimizer, scheduler and
+the reporter's history), and ESPnet seeds each epoch from ``seed + epoch``, so a run resumed at
+an epoch boundary goes on as if it had never stopped. At the end ESPnet averages the n best
+epochs' ``{N}epoch.pth``, so those files must travel too. A snapshot holds ``checkpoint.pth``,
+every ``{N}epoch.pth`` the experiment still keeps (ESPnet deletes the others) except the last
+one, which is the checkpoint's model and is written back on restore, ``config.yaml``, and
+``snapshot.json``: the epoch, each file's SHA-256 (checked on restore), and the SHA-256 of the
+feature-normalisation statistics the training used (a resumed run must see the same ones).
+
+Restore after the recipe's statistics stage (``./run.sh --stop_stage 5``), so that they can be
+compared, then run stage 6; it refuses an experiment dir that already holds a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+import yaml
+
+from ..atomic import atomic_write
+
+MANIFEST = "snapshot.json"
+CHECKPOINT = "checkpoint.pth"
+STATS_KEYS = ("normalize_conf", "pitch_normalize_conf", "energy_normalize_conf")
+
+
+class SnapshotError(ValueError):
+    """A snapshot or an experiment dir that cannot be saved or restored; the message says why."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checkpoint_epoch(path: Path) -> int:
+    """The last finished epoch recorded by ESPnet's reporter in ``checkpoint.pth``."""
+    try:
+        # weights_only=False as ESPnet's own --resume: the reporter holds timedeltas
+        return int(torch.load(path, map_location="cpu", weights_only=False)["reporter"]["epoch"])
+    except Exception as exc:
+        raise SnapshotError(f"{path}: not a readable ESPnet checkpoint ({type(exc).__name__})") from None
+
+
+def stats_files(config: Path) -> list[str]:
+    """The normalisation statistics files named by an ESPnet ``config.yaml`` (paths as written)."""
+    conf = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    return [conf[k]["stats_file"] for k in STATS_KEYS
+            if isinstance(conf.get(k), dict) and conf[k].get("stats_file")]
+
+
+def save(exp: Path, dest: Path) -> dict:
+    """Copy ``exp``'s resume state into ``dest`` (replaced whole if it is an earlier snapshot)."""
+    checkpoint, config = exp / CHECKPOINT, exp / "config.yaml"
+    for path in (checkpoint, config):
+        if not path.is_file():
+            raise SnapshotError(f"{path}: not found (is {exp} a training experiment?)")
+    if dest.exists() and not (dest / MANIFEST).is_file():
+        raise SnapshotError(f"{dest}: exists and is not a snapshot; not overwritten")
+    epoch = checkpoint_epoch(checkpoint)
+    kept = sorted((p for p in exp.glob("*epoch.pth") if p.name.removesuffix("epoch.pth").isdigit()
+                   and int(p.name.removesuffix("epoch.pth")) != epoch), key=lambda p: p.name)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        for path in (checkpoint, config, *kept):
+            shutil.copyfile(path, stage / path.name)
+        manifest = {"epoch": epoch, "experiment": exp.name,
+                    "files": {p.name: sha256(stage / p.name) for p in (checkpoint, config, *kept)},
+                    "stats": {s: sha256(Path(s)) for s in stats_files(config) if Path(s).is_file()}}
+        if checkpoint_epoch(stage / CHECKPOINT) != epoch:  # ESPnet rewrote it while we copied
+            raise SnapshotError(f"{checkpoint}: changed while it was copied; save again after the epoch ends")
+        (stage / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        old = dest.with_name(f".{dest.name}.old")
+        if dest.exists():
+            os.replace(dest, old)
+        os.replace(stage, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return manifest
+
+
+def restore(snapshot: Path, exp: Path) -> dict:
+    """Check ``snapshot`` whole, then write its files into ``exp`` (which must hold no checkpoint)."""
+    try:
+        manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+        epoch, files = int(manifest["epoch"]), dict(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise SnapshotError(f"{snapshot}: not a snapshot (no readable {MANIFEST})") from None
+    if (exp / CHECKPOINT).exists():
+        held = checkpoint_epoch(exp / CHECKPOINT)
+        raise SnapshotError(f"{exp}: already holds a checkpoint (epoch {held}); "
+                            f"move it aside to restore the snapshot's epoch {epoch}")
+    for name, digest in files.items():
+        if not (snapshot / name).is_file() or sha256(snapshot / name) != digest:
+            raise SnapshotError(f"{snapshot / name}: missing or not the file saved (SHA-256 differs)")
+    for path, digest in manifest.get("stats", {}).items():
+        if Path(path).is_file() and sha256(Path(path)) != digest:
+            raise SnapshotError(f"{path}: not the normalisation statistics the training used (SHA-256 "
+                                "differs): the data differs from the snapshot's; not restored")
+    missing = [p for p in manifest.get("stats", {}) if not Path(p).is_file()]
+    exp.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        atomic_write(exp / name, lambda tmp, name=name: shutil.copyfile(snapshot / name, tmp))
+    model = torch.load(snapshot / CHECKPOINT, map_location="cpu", weights_only=False)["model"]
+    atomic_write(exp / f"{epoch}epoch.pth", lambda tmp: torch.save(model, tmp))
+    latest = exp / "latest.pth"  # as ESPnet leaves it after an epoch
+    latest.unlink(missing_ok=True)
+    latest.symlink_to(f"{epoch}epoch.pth")
+    return {**manifest, "stats_not_checked": missing}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m spikespeech.recipe.train_snapshot",
+                                description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("save", help="EXP -> SNAPSHOT dir")
+    s.add_argument("exp", type=Path)
+    s.add_argument("snapshot", type=Path)
+    r = sub.add_parser("restore", help="SNAPSHOT dir -> EXP (holding no checkpoint)")
+    r.add_argument("snapshot", type=Path)
+    r.add_argument("exp", type=Path)
+    args = p.parse_args(argv)
+    try:
+        if args.command == "save":
+            manifest = save(args.exp, args.snapshot)
+            print(f"train_snapshot: {args.exp} at epoch {manifest['epoch']} -> {args.snapshot} "
+                  f"({len(manifest['files'])} files)")
+        else:
+            manifest = restore(args.snapshot, args.exp)
+            for path in manifest["stats_not_checked"]:
+                print(f"train_snapshot: warning: {path} not found, so not compared with the snapshot's "
+                      "(restore after the statistics stage to compare)", file=sys.stderr)
+            print(f"train_snapshot: {args.snapshot} -> {args.exp}: resumes after epoch {manifest['epoch']}")
+    except (SnapshotError, OSError) as exc:
+        print(f"train_snapshot: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""train_snapshot: an ESPnet experiment's resume state saved and restored whole, checked by
+SHA-256, never over an experiment that has its own checkpoint."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+import torch
+
+from spikespeech.recipe.train_snapshot import MANIFEST, SnapshotError, main, restore, save
+
+
+def _experiment(root, epochs=(1, 2, 3), stats=None):
+    """An exp dir as ESPnet leaves it after the last of ``epochs``: checkpoint, kept epoch files."""
+    exp = root / "exp" / "tts_x"
+    exp.mkdir(parents=True)
+    models = {e: {"w": torch.full((3,), float(e))} for e in epochs}
+    reporter = {"epoch": max(epochs), "stats": {
+        e: {"train": {"time": datetime.timedelta(seconds=60)}} for e in epochs}}
+    torch.save({"model": models[max(epochs)], "reporter": reporter, "optimizers": [{"step": 9}],
+                "schedulers": [None], "scaler": None}, exp / "checkpoint.pth")
+    for e in epochs:
+        torch.save(models[e], exp / f"{e}epoch.pth")
+    (exp / "latest.pth").symlink_to(f"{max(epochs)}epoch.pth")
+    conf = "tts: spikevoice\n"
+    if stats is not None:
+        conf += f"normalize: global_mvn\nnormalize_conf:\n  stats_file: {stats}\n"
+    (exp / "config.yaml").write_text(conf)
+    return exp
+
+
+def test_round_trip_gives_espnet_its_resume_state(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "feats_stats.npz").write_bytes(b"stats")
+    exp = _experiment(tmp_path, stats="feats_stats.npz")
+    manifest = save(exp, tmp_path / "snap")
+    assert manifest["epoch"] == 3
+    # the last epoch's file is the checkpoint's model: not stored twice
+    assert sorted(manifest["files"]) == ["1epoch.pth", "2epoch.pth", "checkpoint.pth", "config.yaml"]
+    assert list(manifest["stats"]) == ["feats_stats.npz"]
+
+    fresh = tmp_path / "other" / "tts_x"
+    restore(tmp_path / "snap", fresh)
+    for name in ("checkpoint.pth", "1epoch.pth", "2epoch.pth", "config.yaml"):
+        assert (fresh / name).read_bytes() == (exp / name).read_bytes()
+    assert torch.equal(torch.load(fresh / "3epoch.pth")["w"], torch.full((3,), 3.0))
+    assert (fresh / "latest.pth").resolve() == (fresh / "3epoch.pth").resolve()
+
+
+def test_saving_again_replaces_the_earlier_snapshot(tmp_path):
+    save(_experiment(tmp_path, epochs=(1, 2)), tmp_path / "snap")
+    exp = tmp_path / "exp" / "tts_x"
+    (exp / "1epoch.pth").unlink()  # ESPnet dropped it from the n best
+    torch.save({"model": {"w": torch.zeros(3)}, "reporter": {"epoch": 3, "stats": {}}},
+               exp / "checkpoint.pth")
+    torch.save({"w": torch.zeros(3)}, exp / "3epoch.pth")
+    manifest = save(exp, tmp_path / "snap")
+    assert manifest["epoch"] == 3
+    assert sorted(p.name for p in (tmp_path / "snap").iterdir()) == [
+        "2epoch.pth", "checkpoint.pth", "config.yaml", MANIFEST]
+
+
+def test_never_overwrites_an_experiment_or_a_foreign_dir(tmp_path):
+    exp = _experiment(tmp_path)
+    save(exp, tmp_path / "snap")
+    before = (exp / "checkpoint.pth").read_bytes()
+    with pytest.raises(SnapshotError, match="already holds a checkpoint"):
+        restore(tmp_path / "snap", exp)
+    assert (exp / "checkpoint.pth").read_bytes() == before
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(SnapshotError, match="not a snapshot; not overwritten"):
+        save(exp, tmp_path / "notes")
+
+
+def test_a_damaged_snapshot_restores_nothing(tmp_path):
+    save(_experiment(tmp_path), tmp_path / "snap")
+    with open(tmp_path / "snap" / "2epoch.pth", "r+b") as f:  # a truncated copy
+        f.truncate(10)
+    fresh = tmp_path / "fresh"
+    with pytest.raises(SnapshotError, match="2epoch.pth: missing or not the file saved"):
+        restore(tmp_path / "snap", fresh)
+    assert not fresh.exists()
+
+
+def test_other_normalisation_statistics_are_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "feats_stats.npz").write_bytes(b"stats of the first data")
+    save(_experiment(tmp_path, stats="feats_stats.npz"), tmp_path / "snap")
+    (tmp_path / "feats_stats.npz").write_bytes(b"stats of other data")
+    with pytest.raises(SnapshotError, match="feats_stats.npz: not the normalisation statistics"):
+        restore(tmp_path / "snap", tmp_path / "fresh")
+    (tmp_path / "feats_stats.npz").unlink()  # not computed yet: restored, with a warning
+    assert restore(tmp_path / "snap", tmp_path / "fresh")["stats_not_checked"] == ["feats_stats.npz"]
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["restore", str(tmp_path / "nothing"), str(tmp_path / "exp")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"train_snapshot: error: {tmp_path / 'nothing'}: not a snapshot (no readable {MANIFEST})"
+    assert main(["save", str(tmp_path / "exp"), str(tmp_path / "snap")]) == 2
+    assert "checkpoint.pth: not found" in capsys.readouterr().err
+    exp = _experiment(tmp_path)
+    assert main(["save", str(exp), str(tmp_path / "snap")]) == 0
+    assert json.loads((tmp_path / "snap" / MANIFEST).read_text())["epoch"] == 3
