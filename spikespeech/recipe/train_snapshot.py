@@ -8,12 +8,14 @@ the reporter's history), and ESPnet seeds each epoch from ``seed + epoch``, so a
 an epoch boundary goes on as if it had never stopped. At the end ESPnet averages the n best
 epochs' ``{N}epoch.pth``, so those files must travel too. A snapshot holds ``checkpoint.pth``,
 every ``{N}epoch.pth`` the experiment still keeps (ESPnet deletes the others) except the last
-one, which is the checkpoint's model and is written back on restore, ``config.yaml``, and
-``snapshot.json``: the epoch, each file's SHA-256 (checked on restore), and the SHA-256 of the
-feature-normalisation statistics the training used (a resumed run must see the same ones).
+one, which is the checkpoint's model and is written back on restore, ``config.yaml``,
+the feature-normalisation statistics the training used (a resumed run must see the same ones),
+and ``snapshot.json``: the epoch and each file's SHA-256, checked on restore.
 
-Restore after the recipe's statistics stage (``./run.sh --stop_stage 5``), so that they can be
-compared, then run stage 6; it refuses an experiment dir that already holds a checkpoint.
+Restore after the recipe's statistics stage (``./run.sh --stop_stage 5``), so that the new
+statistics are compared with the training's, then run stage 6. Restore refuses an experiment
+dir that already holds a checkpoint, and statistics that differ (``--replace_stats`` puts the
+training's in place: the data changed, e.g. a teacher rerun on another CPU).
 """
 
 from __future__ import annotations
@@ -79,11 +81,14 @@ def save(exp: Path, dest: Path) -> dict:
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        for path in (checkpoint, config, *kept):
-            shutil.copyfile(path, stage / path.name)
+        copies = {path.name: path for path in (checkpoint, config, *kept)}
+        stats = {s: f"stats{i}_{Path(s).name}"
+                 for i, s in enumerate(stats_files(config)) if Path(s).is_file()}
+        copies.update({name: Path(s) for s, name in stats.items()})
+        for name, path in copies.items():
+            shutil.copyfile(path, stage / name)
         manifest = {"epoch": epoch, "experiment": exp.name,
-                    "files": {p.name: sha256(stage / p.name) for p in (checkpoint, config, *kept)},
-                    "stats": {s: sha256(Path(s)) for s in stats_files(config) if Path(s).is_file()}}
+                    "files": {name: sha256(stage / name) for name in copies}, "stats": stats}
         if checkpoint_epoch(stage / CHECKPOINT) != epoch:  # ESPnet rewrote it while we copied
             raise SnapshotError(f"{checkpoint}: changed while it was copied; save again after the epoch ends")
         (stage / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -97,11 +102,13 @@ def save(exp: Path, dest: Path) -> dict:
     return manifest
 
 
-def restore(snapshot: Path, exp: Path) -> dict:
-    """Check ``snapshot`` whole, then write its files into ``exp`` (which must hold no checkpoint)."""
+def restore(snapshot: Path, exp: Path, replace_stats: bool = False) -> dict:
+    """Check ``snapshot`` whole, then write its files into ``exp`` (which must hold no checkpoint)
+    and the training's statistics where its config names them, if missing there. Statistics that
+    differ there (the data differs) refuse the restore, unless ``replace_stats``."""
     try:
         manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
-        epoch, files = int(manifest["epoch"]), dict(manifest["files"])
+        epoch, files, stats = int(manifest["epoch"]), dict(manifest["files"]), dict(manifest["stats"])
     except (OSError, ValueError, KeyError, TypeError):
         raise SnapshotError(f"{snapshot}: not a snapshot (no readable {MANIFEST})") from None
     if (exp / CHECKPOINT).exists():
@@ -111,20 +118,28 @@ def restore(snapshot: Path, exp: Path) -> dict:
     for name, digest in files.items():
         if not (snapshot / name).is_file() or sha256(snapshot / name) != digest:
             raise SnapshotError(f"{snapshot / name}: missing or not the file saved (SHA-256 differs)")
-    for path, digest in manifest.get("stats", {}).items():
-        if Path(path).is_file() and sha256(Path(path)) != digest:
-            raise SnapshotError(f"{path}: not the normalisation statistics the training used (SHA-256 "
-                                "differs): the data differs from the snapshot's; not restored")
-    missing = [p for p in manifest.get("stats", {}) if not Path(p).is_file()]
+    stats_to_write = {}
+    for path, name in stats.items():
+        if not Path(path).is_file():
+            stats_to_write[path] = "missing"
+        elif sha256(Path(path)) != files[name]:
+            if not replace_stats:
+                raise SnapshotError(f"{path}: not the normalisation statistics the training used (SHA-256 "
+                                    "differs, so the data differs); not restored (--replace_stats: use the "
+                                    "training's)")
+            stats_to_write[path] = "replaced"
     exp.mkdir(parents=True, exist_ok=True)
-    for name in files:
+    for name in set(files) - set(stats.values()):
         atomic_write(exp / name, lambda tmp, name=name: shutil.copyfile(snapshot / name, tmp))
     model = torch.load(snapshot / CHECKPOINT, map_location="cpu", weights_only=False)["model"]
     atomic_write(exp / f"{epoch}epoch.pth", lambda tmp: torch.save(model, tmp))
     latest = exp / "latest.pth"  # as ESPnet leaves it after an epoch
     latest.unlink(missing_ok=True)
     latest.symlink_to(f"{epoch}epoch.pth")
-    return {**manifest, "stats_not_checked": missing}
+    for path in stats_to_write:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp, name=stats[path]: shutil.copyfile(snapshot / name, tmp))
+    return {**manifest, "stats_written": stats_to_write}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("restore", help="SNAPSHOT dir -> EXP (holding no checkpoint)")
     r.add_argument("snapshot", type=Path)
     r.add_argument("exp", type=Path)
+    r.add_argument("--replace_stats", action="store_true",
+                   help="where the normalisation statistics differ from the training's, "
+                        "put the training's in place")
     args = p.parse_args(argv)
     try:
         if args.command == "save":
@@ -144,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"train_snapshot: {args.exp} at epoch {manifest['epoch']} -> {args.snapshot} "
                   f"({len(manifest['files'])} files)")
         else:
-            manifest = restore(args.snapshot, args.exp)
-            for path in manifest["stats_not_checked"]:
-                print(f"train_snapshot: warning: {path} not found, so not compared with the snapshot's "
-                      "(restore after the statistics stage to compare)", file=sys.stderr)
+            manifest = restore(args.snapshot, args.exp, replace_stats=args.replace_stats)
+            for path, why in manifest["stats_written"].items():
+                print(f"train_snapshot: warning: {path}: the training's statistics written ({why} here)",
+                      file=sys.stderr)
             print(f"train_snapshot: {args.snapshot} -> {args.exp}: resumes after epoch {manifest['epoch']}")
     except (SnapshotError, OSError) as exc:
         print(f"train_snapshot: error: {exc}", file=sys.stderr)

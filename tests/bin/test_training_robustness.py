@@ -167,7 +167,7 @@ def test_training_carried_to_another_dir_by_a_snapshot_ends_as_if_never_stopped(
     os.chdir(workdir)  # the config names the statistics relative to the recipe dir
     try:
         save(Path("exp_first"), Path("snapshot"))
-        assert restore(Path("snapshot"), Path("exp_moved"))["stats_not_checked"] == []
+        assert restore(Path("snapshot"), Path("exp_moved"))["stats_written"] == {}
     finally:
         os.chdir(cwd)
     log = train("exp_moved", epochs=2)

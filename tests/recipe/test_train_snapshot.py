@@ -38,8 +38,9 @@ def test_round_trip_gives_espnet_its_resume_state(tmp_path, monkeypatch):
     manifest = save(exp, tmp_path / "snap")
     assert manifest["epoch"] == 3
     # the last epoch's file is the checkpoint's model: not stored twice
-    assert sorted(manifest["files"]) == ["1epoch.pth", "2epoch.pth", "checkpoint.pth", "config.yaml"]
-    assert list(manifest["stats"]) == ["feats_stats.npz"]
+    assert sorted(manifest["files"]) == ["1epoch.pth", "2epoch.pth", "checkpoint.pth", "config.yaml",
+                                         "stats0_feats_stats.npz"]
+    assert manifest["stats"] == {"feats_stats.npz": "stats0_feats_stats.npz"}
 
     fresh = tmp_path / "other" / "tts_x"
     restore(tmp_path / "snap", fresh)
@@ -47,6 +48,7 @@ def test_round_trip_gives_espnet_its_resume_state(tmp_path, monkeypatch):
         assert (fresh / name).read_bytes() == (exp / name).read_bytes()
     assert torch.equal(torch.load(fresh / "3epoch.pth")["w"], torch.full((3,), 3.0))
     assert (fresh / "latest.pth").resolve() == (fresh / "3epoch.pth").resolve()
+    assert not (fresh / "stats0_feats_stats.npz").exists()  # statistics go where the config names them
 
 
 def test_saving_again_replaces_the_earlier_snapshot(tmp_path):
@@ -84,15 +86,20 @@ def test_a_damaged_snapshot_restores_nothing(tmp_path):
     assert not fresh.exists()
 
 
-def test_other_normalisation_statistics_are_refused(tmp_path, monkeypatch):
+def test_other_normalisation_statistics_are_refused_unless_replaced(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "feats_stats.npz").write_bytes(b"stats of the first data")
+    stats = tmp_path / "feats_stats.npz"
+    stats.write_bytes(b"stats of the first data")
     save(_experiment(tmp_path, stats="feats_stats.npz"), tmp_path / "snap")
-    (tmp_path / "feats_stats.npz").write_bytes(b"stats of other data")
+    stats.write_bytes(b"stats of other data")
     with pytest.raises(SnapshotError, match="feats_stats.npz: not the normalisation statistics"):
         restore(tmp_path / "snap", tmp_path / "fresh")
-    (tmp_path / "feats_stats.npz").unlink()  # not computed yet: restored, with a warning
-    assert restore(tmp_path / "snap", tmp_path / "fresh")["stats_not_checked"] == ["feats_stats.npz"]
+    assert not (tmp_path / "fresh").exists() and stats.read_bytes() == b"stats of other data"
+    written = restore(tmp_path / "snap", tmp_path / "fresh", replace_stats=True)["stats_written"]
+    assert written == {"feats_stats.npz": "replaced"} and stats.read_bytes() == b"stats of the first data"
+    stats.unlink()  # not computed yet here: the training's are written
+    assert restore(tmp_path / "snap", tmp_path / "again")["stats_written"] == {"feats_stats.npz": "missing"}
+    assert stats.read_bytes() == b"stats of the first data"
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
