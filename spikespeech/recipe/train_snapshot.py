@@ -81,6 +81,7 @@ def save(exp: Path, dest: Path) -> dict:
     dest.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
+        stage.chmod(0o755)  # mkdtemp makes 0700 dirs; a snapshot is read by others
         copies = {path.name: path for path in (checkpoint, config, *kept)}
         stats = {s: f"stats{i}_{Path(s).name}"
                  for i, s in enumerate(stats_files(config)) if Path(s).is_file()}
