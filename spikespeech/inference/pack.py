@@ -36,6 +36,7 @@ import yaml
 from .. import __version__
 from ..atomic import remove_stale_temps, temp_prefix
 from ..cache import CACHE_ENV, user_cache_dir
+from ..checksum import file_sha256
 from ..errors import SpikespeechError, first_line
 from ..espnet.weights import CheckpointError
 
@@ -309,14 +310,10 @@ def cache_dir(label: str | Path = "pack") -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()  # hashlib.file_digest needs Python 3.11
     try:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError as exc:
         raise PackError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return digest.hexdigest()
 
 
 def _complete(entry: Path) -> bool:

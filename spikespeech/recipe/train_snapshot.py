@@ -21,7 +21,6 @@ training's in place: the data changed, e.g. a teacher rerun on another CPU).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ import torch
 import yaml
 
 from ..atomic import atomic_write
+from ..checksum import file_sha256
 
 MANIFEST = "snapshot.json"
 CHECKPOINT = "checkpoint.pth"
@@ -41,14 +41,6 @@ STATS_KEYS = ("normalize_conf", "pitch_normalize_conf", "energy_normalize_conf")
 
 class SnapshotError(ValueError):
     """A snapshot or an experiment dir that cannot be saved or restored; the message says why."""
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def checkpoint_epoch(path: Path) -> int:
@@ -89,7 +81,7 @@ def save(exp: Path, dest: Path) -> dict:
         for name, path in copies.items():
             shutil.copyfile(path, stage / name)
         manifest = {"epoch": epoch, "experiment": exp.name,
-                    "files": {name: sha256(stage / name) for name in copies}, "stats": stats}
+                    "files": {name: file_sha256(stage / name) for name in copies}, "stats": stats}
         if checkpoint_epoch(stage / CHECKPOINT) != epoch:  # ESPnet rewrote it while we copied
             raise SnapshotError(f"{checkpoint}: changed while it was copied; save again after the epoch ends")
         (stage / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -117,29 +109,31 @@ def restore(snapshot: Path, exp: Path, replace_stats: bool = False) -> dict:
         raise SnapshotError(f"{exp}: already holds a checkpoint (epoch {held}); "
                             f"move it aside to restore the snapshot's epoch {epoch}")
     for name, digest in files.items():
-        if not (snapshot / name).is_file() or sha256(snapshot / name) != digest:
+        if not (snapshot / name).is_file() or file_sha256(snapshot / name) != digest:
             raise SnapshotError(f"{snapshot / name}: missing or not the file saved (SHA-256 differs)")
     stats_to_write = {}
     for path, name in stats.items():
         if not Path(path).is_file():
             stats_to_write[path] = "missing"
-        elif sha256(Path(path)) != files[name]:
+        elif file_sha256(Path(path)) != files[name]:
             if not replace_stats:
                 raise SnapshotError(f"{path}: not the normalisation statistics the training used (SHA-256 "
                                     "differs, so the data differs); not restored (--replace_stats: use the "
                                     "training's)")
             stats_to_write[path] = "replaced"
     exp.mkdir(parents=True, exist_ok=True)
-    for name in set(files) - set(stats.values()):
+    for path in stats_to_write:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp, name=stats[path]: shutil.copyfile(snapshot / name, tmp))
+    # the checkpoint last: a restore cut short leaves none, so it can simply be run again
+    for name in sorted(set(files) - set(stats.values()) - {CHECKPOINT}):
         atomic_write(exp / name, lambda tmp, name=name: shutil.copyfile(snapshot / name, tmp))
     model = torch.load(snapshot / CHECKPOINT, map_location="cpu", weights_only=False)["model"]
     atomic_write(exp / f"{epoch}epoch.pth", lambda tmp: torch.save(model, tmp))
     latest = exp / "latest.pth"  # as ESPnet leaves it after an epoch
     latest.unlink(missing_ok=True)
     latest.symlink_to(f"{epoch}epoch.pth")
-    for path in stats_to_write:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda tmp, name=stats[path]: shutil.copyfile(snapshot / name, tmp))
+    atomic_write(exp / CHECKPOINT, lambda tmp: shutil.copyfile(snapshot / CHECKPOINT, tmp))
     return {**manifest, "stats_written": stats_to_write}
 
 

@@ -111,3 +111,19 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     exp = _experiment(tmp_path)
     assert main(["save", str(exp), str(tmp_path / "snap")]) == 0
     assert json.loads((tmp_path / "snap" / MANIFEST).read_text())["epoch"] == 3
+
+
+def test_a_restore_cut_short_leaves_no_checkpoint_and_can_run_again(tmp_path, monkeypatch):
+    save(_experiment(tmp_path), tmp_path / "snap")
+    fresh = tmp_path / "fresh"
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(torch, "save", disk_full)  # writing back the last epoch's weights fails
+        with pytest.raises(OSError):
+            restore(tmp_path / "snap", fresh)
+    assert not (fresh / "checkpoint.pth").exists()  # ESPnet would not resume a partial state
+    assert restore(tmp_path / "snap", fresh)["epoch"] == 3
+    assert (fresh / "checkpoint.pth").is_file() and (fresh / "3epoch.pth").is_file()
