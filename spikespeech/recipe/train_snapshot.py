@@ -43,13 +43,23 @@ class SnapshotError(ValueError):
     """A snapshot or an experiment dir that cannot be saved or restored; the message says why."""
 
 
+def checkpoint_part(path: Path, key: str):
+    """``key`` (``"model"``, ``"reporter"``, ...) of the ESPnet ``checkpoint.pth`` at ``path``."""
+    try:
+        # weights_only=False as ESPnet's own --resume: the reporter holds timedeltas
+        return torch.load(path, map_location="cpu", weights_only=False)[key]
+    except Exception as exc:
+        raise SnapshotError(f"{path}: not a readable ESPnet checkpoint (no {key!r}: "
+                            f"{type(exc).__name__})") from None
+
+
 def checkpoint_epoch(path: Path) -> int:
     """The last finished epoch recorded by ESPnet's reporter in ``checkpoint.pth``."""
     try:
-        # weights_only=False as ESPnet's own --resume: the reporter holds timedeltas
-        return int(torch.load(path, map_location="cpu", weights_only=False)["reporter"]["epoch"])
-    except Exception as exc:
-        raise SnapshotError(f"{path}: not a readable ESPnet checkpoint ({type(exc).__name__})") from None
+        return int(checkpoint_part(path, "reporter")["epoch"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"{path}: not a readable ESPnet checkpoint "
+                            f"(no epoch: {type(exc).__name__})") from None
 
 
 def stats_files(config: Path) -> list[str]:
@@ -111,6 +121,7 @@ def restore(snapshot: Path, exp: Path, replace_stats: bool = False) -> dict:
     for name, digest in files.items():
         if not (snapshot / name).is_file() or file_sha256(snapshot / name) != digest:
             raise SnapshotError(f"{snapshot / name}: missing or not the file saved (SHA-256 differs)")
+    model = checkpoint_part(snapshot / CHECKPOINT, "model")  # before anything is written
     stats_to_write = {}
     for path, name in stats.items():
         if not Path(path).is_file():
@@ -128,7 +139,6 @@ def restore(snapshot: Path, exp: Path, replace_stats: bool = False) -> dict:
     # the checkpoint last: a restore cut short leaves none, so it can simply be run again
     for name in sorted(set(files) - set(stats.values()) - {CHECKPOINT}):
         atomic_write(exp / name, lambda tmp, name=name: shutil.copyfile(snapshot / name, tmp))
-    model = torch.load(snapshot / CHECKPOINT, map_location="cpu", weights_only=False)["model"]
     atomic_write(exp / f"{epoch}epoch.pth", lambda tmp: torch.save(model, tmp))
     latest = exp / "latest.pth"  # as ESPnet leaves it after an epoch
     latest.unlink(missing_ok=True)

@@ -127,3 +127,21 @@ def test_a_restore_cut_short_leaves_no_checkpoint_and_can_run_again(tmp_path, mo
     assert not (fresh / "checkpoint.pth").exists()  # ESPnet would not resume a partial state
     assert restore(tmp_path / "snap", fresh)["epoch"] == 3
     assert (fresh / "checkpoint.pth").is_file() and (fresh / "3epoch.pth").is_file()
+
+
+def test_a_checkpoint_without_weights_is_refused_before_anything_is_written(tmp_path, capsys):
+    """A hand-built snapshot whose hashes match but whose checkpoint lacks the model's weights."""
+    from spikespeech.checksum import file_sha256
+
+    snap = tmp_path / "snap"
+    save(_experiment(tmp_path), snap)
+    torch.save({"reporter": {"epoch": 3}}, snap / "checkpoint.pth")
+    manifest = json.loads((snap / MANIFEST).read_text())
+    manifest["files"]["checkpoint.pth"] = file_sha256(snap / "checkpoint.pth")
+    (snap / MANIFEST).write_text(json.dumps(manifest))
+    fresh = tmp_path / "fresh"
+    assert main(["restore", str(snap), str(fresh)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"train_snapshot: error: {snap / 'checkpoint.pth'}: not a readable ESPnet "
+                          "checkpoint (no 'model'") and "\n" not in err
+    assert not fresh.exists()
