@@ -51,7 +51,9 @@ def architecture(conf: dict) -> list[str]:
             f"FFN {enc.get('ffn_dim')} (conv kernels {enc.get('ffn_kernels')}), "
             f"{attn.get('heads')} heads of {attn.get('type')} attention",
             f"- neurons: {neuron.get('type')}, T = {enc.get('time_steps')} time steps, "
-            f"threshold {neuron.get('v_threshold')}, tau {neuron.get('tau')}",
+            + (f"{neuron.get('levels')} levels, {neuron.get('threshold')} threshold"  # IMLS has no tau
+               if neuron.get("type") == "imls" else
+               f"threshold {neuron.get('v_threshold')}, tau {neuron.get('tau')}"),
             f"- features: {fe.get('n_mels')} log-mel bins at {fe.get('fs')} Hz, hop {fe.get('hop_length')}, "
             f"FFT {fe.get('n_fft')}; variance adaptor (duration, pitch, energy); learned aligner",
         ]
@@ -82,16 +84,22 @@ def _asr_rows(rows: list[Row]) -> str:
 
 
 def _tts_rows(rows: list[Row], bar: float | None) -> str:
-    head = "| Test set | Utterances | MCD dB | F0 RMSE Hz | WER synthesized % | WER real % | ratio |"
-    lines = [head + (f" ratio <= {bar:g} |" if bar else ""), "|---" * (7 + bool(bar)) + "|"]
+    """One line per test set and recognizer (``tts_score --asr a,b``: each one's WER)."""
+    head = "| Test set | Utterances | MCD dB | F0 RMSE Hz | ASR | WER synthesized % | WER real % | ratio |"
+    lines = [head + (f" ratio <= {bar:g} |" if bar else ""), "|---" * (8 + bool(bar)) + "|"]
     for r in rows:
         s = r.scores
-        ratio = s.get("asr_wer_ratio")
-        met = "-" if ratio is None else ("yes" if ratio <= bar else "no") if bar else None
-        cells = [r.test_set, fmt_num(s.get("n_scored"), "d"), fmt_num(s.get("mcd_db"), ".2f"),
-                 fmt_num(s.get("f0_rmse_hz"), ".1f"), fmt_pct(s.get("asr_wer_syn")),
-                 fmt_pct(s.get("asr_wer_ref")), fmt_num(ratio, ".2f"), *([met] if bar else [])]
-        lines.append("| " + " | ".join(cells) + " |")
+        systems = s.get("asr_systems") or {s.get("asr") or "-": {
+            "label": s.get("asr") or "-", "wer_syn": s.get("asr_wer_syn"), "wer_ref": s.get("asr_wer_ref"),
+            "wer_ratio": s.get("asr_wer_ratio")}}
+        for asr in systems.values():
+            ratio = asr.get("wer_ratio")
+            met = "-" if ratio is None else ("yes" if ratio <= bar else "no") if bar else None
+            cells = [r.test_set, fmt_num(s.get("n_scored"), "d"), fmt_num(s.get("mcd_db"), ".2f"),
+                     fmt_num(s.get("f0_rmse_hz"), ".1f"), asr.get("label") or "-",
+                     fmt_pct(asr.get("wer_syn")), fmt_pct(asr.get("wer_ref")),
+                     fmt_num(ratio, ".2f"), *([met] if bar else [])]
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -137,7 +145,7 @@ def render(exp: Path, about: str, recipe: str, bar: float | None = None,
         "## Measured on the held-out test sets\n",
         _tts_rows(rows, bar) if tts else _asr_rows(rows),
         "",
-        ("Intelligibility: WER of the independent PocketSphinx recognizer on our synthesized speech "
+        ("Intelligibility: WER of each independent recognizer (ASR column) on our synthesized speech "
          "vs on the real recordings of the same sentences (lower-cased, punctuation removed). "
          "MCD over DTW-aligned WORLD mel-cepstra (order 24)." if tts else
          "WER over whitespace-separated words, CER over characters, of the joint CTC/attention "

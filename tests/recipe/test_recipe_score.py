@@ -445,3 +445,27 @@ def test_model_card_is_the_recipe_text_plus_what_was_measured(tmp_path, capsys):
                             "--out", str(tmp_path / "none.md")]) == 2
     assert "no decode*/*/score/scores.json" in capsys.readouterr().err
     assert not (tmp_path / "none.md").exists()
+
+
+def test_tts_card_gives_each_recognizer_its_own_row_and_the_imls_neurons(tmp_path):
+    exp = tmp_path / "tts_student"
+    score_dir = exp / "decode_griffin_lim" / "test" / "score"
+    score_dir.mkdir(parents=True)
+    systems = {"whisper": {"label": "whisper base", "wer_syn": 0.3, "wer_ref": 0.03, "wer_ratio": 10.0},
+               "pocketsphinx": {"label": "pocketsphinx", "wer_syn": 0.54, "wer_ref": 0.27, "wer_ratio": 2.0}}
+    (score_dir / "scores.json").write_text(json.dumps({
+        "mcd_db": 7.71, "f0_rmse_hz": 40.6, "n_scored": 50, "asr": "whisper", "asr_wer_syn": 0.3,
+        "asr_wer_ref": 0.03, "asr_wer_ratio": 10.0, "asr_systems": systems}))
+    conf = REPO / "egs/kathleen_teacher/tts1/conf/train_spikevoice_imls_small.yaml"
+    config = yaml.safe_load(conf.read_text())
+    (exp / "config.yaml").write_text(yaml.safe_dump(config))
+    about = tmp_path / "about.md"
+    about.write_text("# A voice\n")
+    out = tmp_path / "card.md"
+    assert model_card.main(["--exp", str(exp), "--about", str(about), "--recipe", "egs/x/tts1",
+                            "--bar", "1.5", "--out", str(out)]) == 0
+    card = out.read_text(encoding="utf-8")
+    assert "| test | 50 | 7.71 | 40.6 | whisper base | 30.0 | 3.0 | 10.00 | no |" in card
+    assert "| test | 50 | 7.71 | 40.6 | pocketsphinx | 54.0 | 27.0 | 2.00 | no |" in card
+    assert "WER of each independent recognizer (ASR column)" in card
+    assert "- neurons: imls, T = 1 time steps, 4 levels, adaptive threshold\n" in card
