@@ -38,6 +38,13 @@ from .results import (
 PROG = "python -m spikespeech.recipe.model_card"
 
 
+def neuron_summary(neuron: dict) -> str:
+    """``imls (4 levels)`` for multi-level neurons, ``lif (threshold 1.0, tau 2.0)`` for binary ones."""
+    if neuron.get("levels"):
+        return f"{neuron.get('type')} ({neuron['levels']} levels)"
+    return f"{neuron.get('type')} (threshold {neuron.get('v_threshold')}, tau {neuron.get('tau')})"
+
+
 def architecture(conf: dict) -> list[str]:
     """Markdown bullets describing the model of a training ``config.yaml``."""
     if "tts" in conf:
@@ -50,10 +57,7 @@ def architecture(conf: dict) -> list[str]:
             f"{enc.get('layers')} encoder + {dec.get('layers')} decoder blocks, d {enc.get('d_model')}, "
             f"FFN {enc.get('ffn_dim')} (conv kernels {enc.get('ffn_kernels')}), "
             f"{attn.get('heads')} heads of {attn.get('type')} attention",
-            f"- neurons: {neuron.get('type')}, T = {enc.get('time_steps')} time steps, "
-            + (f"{neuron.get('levels')} levels, {neuron.get('threshold')} threshold"  # IMLS has no tau
-               if neuron.get("type") == "imls" else
-               f"threshold {neuron.get('v_threshold')}, tau {neuron.get('tau')}"),
+            f"- neurons: {neuron_summary(neuron)}, T = {enc.get('time_steps')} time steps",
             f"- features: {fe.get('n_mels')} log-mel bins at {fe.get('fs')} Hz, hop {fe.get('hop_length')}, "
             f"FFT {fe.get('n_fft')}; variance adaptor (duration, pitch, energy); learned aligner",
         ]
@@ -65,7 +69,7 @@ def architecture(conf: dict) -> list[str]:
         f"- encoder: {conf.get('encoder')}, {ec.get('num_blocks')} blocks, d {ec.get('output_size')}, "
         f"FFN {ec.get('linear_units')}, {ec.get('attention_heads')} heads, input layer "
         f"{ec.get('input_layer')}, output {ec.get('output', 'spikes')}",
-        f"- neurons: {neuron.get('type')} ({neuron.get('levels', 1)} levels), "
+        f"- neurons: {neuron_summary(neuron)}, "
         f"{ec.get('time_steps')} time step(s); attention {attn.get('type')}"
         + (f" with {decay.get('schedule')} decay mask" if decay else ""),
         f"- decoder: {conf.get('decoder')}, {dc.get('num_blocks')} blocks; CTC weight "

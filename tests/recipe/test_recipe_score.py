@@ -468,4 +468,4 @@ def test_tts_card_gives_each_recognizer_its_own_row_and_the_imls_neurons(tmp_pat
     assert "| test | 50 | 7.71 | 40.6 | whisper base | 30.0 | 3.0 | 10.00 | no |" in card
     assert "| test | 50 | 7.71 | 40.6 | pocketsphinx | 54.0 | 27.0 | 2.00 | no |" in card
     assert "WER of each independent recognizer (ASR column)" in card
-    assert "- neurons: imls, T = 1 time steps, 4 levels, adaptive threshold\n" in card
+    assert "- neurons: imls (4 levels), T = 1 time steps\n" in card
