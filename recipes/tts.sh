@@ -54,6 +54,11 @@ language=en              # text frontend: en (espeak-ng phonemes) | zh (pinyin i
 use_sid=false            # multi-speaker: speaker-id embedding from utt2spk
 tts_config=
 tts_args=                # extra arguments for tts_train (e.g. "--max_epoch 5")
+pretrained_model=        # weights to start training from (ESPnet's --init_param, e.g. fine-tuning:
+                         # exp/<tag>/valid.postnet_l1.ave.pth); optimizer and schedule start afresh
+train_speakers=          # train only on these speakers' utterances of --train_set (comma-separated, as
+                         # in utt2spk), e.g. fine-tuning one voice of a multi-speaker model; the
+                         # token list, speaker ids and normalisation stay those of the whole set
 tts_tag=
 inference_config=
 inference_args=
@@ -145,7 +150,9 @@ stage_key() {
         3) echo "min=$min_wav_duration max=$max_wav_duration" ;;
         4) echo "language=$language sid=$use_sid" ;;
         5) echo "feats=$feats_tag train=$train_set sid=$use_sid" ;;
-        6) echo "tts=$(config_sum "$tts_config") args=$tts_args language=$language sid=$use_sid" ;;
+        6) echo "tts=$(config_sum "$tts_config") args=$tts_args language=$language sid=$use_sid$(
+                [ -z "$pretrained_model" ] || printf " init=%s" "$pretrained_model@$(file_stamp "$pretrained_model")"
+                [ -z "$train_speakers" ] || printf " speakers=%s" "$train_speakers")" ;;
         7) echo "vocoder=$(config_sum "$vocoder_config") args=$vocoder_args train=$train_set" ;;
         8|9) echo "sets=$test_sets inf=$(config_sum "$inference_config") args=$inference_args $(model_key) asr=$score_asr" ;;
         10) echo "$(model_key) card=$(config_sum "$model_card") bar=$intelligibility_bar opts=$card_opts" ;;
@@ -238,16 +245,40 @@ normalize_args() {
     [ ! -f "$stats/energy_stats.npz" ] || echo --energy_normalize global_mvn --energy_normalize_conf "stats_file=$stats/energy_stats.npz"
 }
 
+train_shapes() {  # dir: the train set's shape files, only --train_speakers' utterances if given
+    local f spk shapes=$tts_stats_dir/train utt2spk=$dumpdir/raw/$train_set/utt2spk
+    if [ -n "$train_speakers" ]; then
+        for spk in ${train_speakers//,/ }; do
+            awk -v s="$spk" '$2 == s { found = 1; exit } END { exit !found }' "$utt2spk" \
+                || die "--train_speakers $train_speakers: $spk has no utterance in $utt2spk"
+        done
+        shapes=$tts_exp/train_shapes
+        mkdir -p "$shapes"
+        for f in text_shape.phn speech_shape; do
+            awk -v S="$train_speakers" 'BEGIN { n = split(S, a, ","); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+                NR == FNR { if ($2 in want) keep[$1] = 1; next } $1 in keep' \
+                "$utt2spk" "$tts_stats_dir/train/$f" > "$shapes/$f"
+        done
+        log "--train_speakers $train_speakers: $(wc -l < "$shapes/speech_shape") training utterances" >&2
+    fi
+    echo "$shapes"
+}
+
 stage_6() {
-    local launcher dist
+    local launcher dist shapes init=()
     set_launcher spikespeech.bin.tts_train
+    if [ -n "$pretrained_model" ]; then
+        [ -f "$pretrained_model" ] || die "--pretrained_model $pretrained_model: no such file (train it first)"
+        init=(--init_param "$pretrained_model")
+    fi
     mkdir -p "$tts_exp"
+    shapes=$(train_shapes)
     local start=$SECONDS
     # shellcheck disable=SC2046,SC2086
     "${launcher[@]}" --use_preprocessor true $(token_args) \
         $(tts_data_args train "$train_set") $(tts_data_args valid "$valid_set") $(sid_args) \
-        --train_shape_file "$tts_stats_dir/train/text_shape.phn" \
-        --train_shape_file "$tts_stats_dir/train/speech_shape" \
+        --train_shape_file "$shapes/text_shape.phn" --train_shape_file "$shapes/speech_shape" \
+        "${init[@]}" \
         --valid_shape_file "$tts_stats_dir/valid/text_shape.phn" \
         --valid_shape_file "$tts_stats_dir/valid/speech_shape" \
         --fold_length 150 --fold_length 204800 \

@@ -1,8 +1,9 @@
 """The default models shipped in the package, and their model cards.
 
 ``kathleen_fsdd_asr.zip``: IML-Spikeformer ASR trained by ``egs/kathleen_fsdd/asr1`` (Kathleen
-prompts + FSDD digits, 8 kHz). ``kathleen_tts.zip``: SpikeVoice ``small`` trained by
-``egs/kathleen/tts1`` (Kathleen voice, 16 kHz, Griffin-Lim). Each pack holds its model card
+prompts + FSDD digits, 8 kHz). ``kathleen_distilled_tts.zip``: SpikeVoice (IMLS) ``small``
+trained by ``egs/kathleen_teacher/tts1`` (Kathleen's voice, distilled from a Piper teacher and
+fine-tuned on her recordings; 16 kHz, Griffin-Lim). Each pack holds its model card
 (``MODEL_CARD.md``), which is also kept here as ``<pack name>.md`` to be read without unzipping.
 ``spikespeech transcribe``/``synthesize`` and the web demo use them when no ``--model`` is given.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULTS = {"asr": "kathleen_fsdd_asr", "tts": "kathleen_tts"}
-RECIPES = {"asr": "egs/kathleen_fsdd/asr1", "tts": "egs/kathleen/tts1"}
+DEFAULTS = {"asr": "kathleen_fsdd_asr", "tts": "kathleen_distilled_tts"}
+RECIPES = {"asr": "egs/kathleen_fsdd/asr1", "tts": "egs/kathleen_teacher/tts1"}
 
 
 class MissingDefaultModel(FileNotFoundError):

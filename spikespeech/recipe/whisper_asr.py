@@ -43,7 +43,7 @@ BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # shipped
 BEAM_SIZE = 5  # openai-whisper's CLI and faster-whisper's default
 TEMPERATURE = 0.0  # no sampling fallback: the same audio always gives the same words
 # float32 compute, no int8 quantisation: on Kathleen's 50 test prompts int8 is 1.46× faster but
-# moves WER (real 3.18 vs 2.95 %, Griffin-Lim 4.55 vs 3.86 %, shipped voice 58.9 vs 61.4 %)
+# moves WER (real 3.18 vs 2.95 %, Griffin-Lim 4.55 vs 3.86 %, the former default voice 58.9 vs 61.4 %)
 COMPUTE_TYPE = "float32"
 CPU_THREADS = 2  # this project's CI machines have 2 cores
 

@@ -1,7 +1,7 @@
 """The default models shipped in the package: present, small, carded, and used without --model.
 
 These load the real shipped packs (seconds each); their accuracy is measured by the recipes
-(egs/kathleen_fsdd/asr1, egs/kathleen/tts1) and written in the cards checked here.
+(egs/kathleen_fsdd/asr1, egs/kathleen_teacher/tts1) and written in the cards checked here.
 """
 
 from __future__ import annotations

@@ -296,3 +296,25 @@ def test_vctk_multi_speaker_recipe_on_a_miniature_corpus(tmp_path):
         assert rate == 22050 and len(audio) >= 256 and np.isfinite(audio).all()
     assert sorted(_table(decode / "durations")) == ["p225_002", "p226_003"]
     assert "test: 2 wavs" in log
+
+    # fine-tuning one voice of the model: --train_speakers p225 trains on p225's utterances only
+    # (token list, speaker ids and statistics stay the whole set's), from --pretrained_model
+    pretrained = "exp/tts_train_spikevoice_small/1epoch.pth"
+    finetune = ["--stage", "6", "--stop_stage", "6", "--tts_tag", "ft_p225", "--tts_args", "--max_epoch 1"]
+    _ok(run_recipe(recipe, *data, *finetune, "--train_speakers", "p225", "--pretrained_model", pretrained))
+    ft = recipe / "exp" / "tts_ft_p225"
+    p225 = sorted(u for u, spk in _table(dump / "train" / "utt2spk").items() if spk == "p225")
+    for name in ("text_shape.phn", "speech_shape"):
+        assert sorted(_table(ft / "train_shapes" / name)) == p225
+    assert yaml.safe_load((ft / "config.yaml").read_text())["train_shape_file"] == [
+        "exp/tts_ft_p225/train_shapes/text_shape.phn", "exp/tts_ft_p225/train_shapes/speech_shape"]
+    assert f"Loading pretrained params from {pretrained}" in (ft / "train.log").read_text()
+    assert (ft / "1epoch.pth").is_file()
+    # a speaker the train set lacks, or weights not there: the stage's one-line error (stage
+    # output goes to stdout and its log), the failed stage on stderr, nothing trained
+    for option, value, problem in (("--train_speakers", "p999", "p999 has no utterance in"),
+                                   ("--pretrained_model", "exp/none.pth", "no such file")):
+        out = run_recipe(recipe, *data, *finetune[:4], "--tts_tag", "bad", option, value)
+        assert out.returncode != 0 and f"error: {option} " in out.stdout and problem in out.stdout
+        assert "stage 6 (train) failed" in out.stderr and "Traceback" not in out.stdout + out.stderr
+        assert not (recipe / "exp" / "tts_bad" / "1epoch.pth").exists()
