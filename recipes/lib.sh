@@ -90,6 +90,8 @@ copy_kaldi_files() {  # src dst: the table files of a dumped dir (audio stays wh
 # appended to $logdir/stageN.NAME.log.
 run_stages() {
     local n name marker key start status
+    [[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] \
+        || die "--stage and --stop_stage must be stage numbers (got '$stage' and '$stop_stage')"
     for n in $(seq "$stage" "$stop_stage"); do
         declare -F "stage_$n" >/dev/null || continue
         name=${stage_names[$n]}

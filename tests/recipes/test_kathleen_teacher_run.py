@@ -93,3 +93,21 @@ def test_fine_tuning_configs_differ_from_their_pretraining_only_in_optimisation(
         changed = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
         assert changed == {"optim_conf", "scheduler", "scheduler_conf", "max_epoch"}, (fine, changed)
         assert b["optim_conf"]["lr"] < a["optim_conf"]["lr"] and b["scheduler"] is None
+
+
+def test_name_equals_value_options_are_read_as_tts_sh_reads_them(run):
+    status, _, calls = run("--stop_stage=5")
+    assert status == 0 and len(calls) == 1 and _option(calls[0], "--stop_stage") == "5"
+
+
+def test_another_expdir_holds_the_student_the_fine_tuning_starts_from(run):
+    _, _, calls = run("--stage", "6", "--expdir", "exp2")
+    assert all(_option(c, "--expdir") == "exp2" for c in calls)
+    assert _option(calls[1], "--pretrained_model") == (
+        "exp2/tts_train_spikevoice_imls_small/valid.postnet_l1.ave.pth")
+
+
+def test_tts_tag_is_refused_with_one_line(run):
+    """One tag for both phases would train the fine-tuning in the student's dir."""
+    status, err, calls = run("--tts_tag", "mine")
+    assert status == 2 and calls == [] and len(err.splitlines()) == 1 and "--tts_tag" in err

@@ -127,6 +127,16 @@ def test_score_asr_takes_a_list_of_known_recognizers():
         "tts.sh: error: --score_asr: each recognizer must be pocketsphinx, whisper or none (got wav2vec)")
 
 
+def test_a_stage_that_is_not_a_number_is_a_one_line_error():
+    """Not seq's complaint followed by "all requested stages finished" and exit status 0."""
+    recipe = REPO / "egs" / "kathleen" / "tts1"
+    bad = subprocess.run(["./run.sh", "--stage", "abc"], cwd=recipe, capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode != 0 and "finished" not in bad.stdout
+    assert bad.stderr.strip().splitlines() == [
+        "tts.sh: error: --stage and --stop_stage must be stage numbers (got 'abc' and '100')"]
+
+
 @pytest.mark.parametrize("corpus,where", [
     ("csmsc", "download BZNSYP.rar by hand from https://www.data-baker.com/data/index/TNtts/"),
     ("vctk", "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"),

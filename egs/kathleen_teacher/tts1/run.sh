@@ -15,25 +15,28 @@ pretrain_config=conf/train_spikevoice_imls_small.yaml
 finetune_config=conf/finetune_spikevoice_imls_small_kathleen.yaml
 stage=1
 stop_stage=100
+expdir=exp
 args=()
 while [ $# -gt 0 ]; do
-    case $1 in
-        --pretrain_config|--finetune_config|--stage|--stop_stage)
+    case $1 in  # --name=value as --name value, as tts.sh reads them
+        --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+        --pretrain_config|--finetune_config|--stage|--stop_stage|--expdir)
             [ $# -ge 2 ] || { echo "$0: $1 needs a value" >&2; exit 2; }
             printf -v "${1#--}" '%s' "$2"; shift 2 ;;
         --tts_config) echo "$0: give --pretrain_config and --finetune_config (or --finetune_config none)" >&2; exit 2 ;;
+        --tts_tag) echo "$0: --tts_tag would give both phases one experiment dir; the configs' names tag them" >&2; exit 2 ;;
         --help|-h) sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) args+=("$1"); shift ;;
     esac
 done
 tts=(../../../recipes/tts.sh --train_set train --valid_set dev --test_sets "test"
      --fs 16000 --language en --use_sid true --nj 2 --inference_nj 2
-     --score_asr whisper,pocketsphinx)
+     --score_asr whisper,pocketsphinx --expdir "$expdir")
 "${tts[@]}" --tts_config "$pretrain_config" --stage "$stage" --stop_stage "$stop_stage" "${args[@]}"
 if [ "$finetune_config" != none ] && [ "$stop_stage" -ge 6 ]; then
-    pretrained=exp/tts_$(basename "${pretrain_config%.*}")/valid.postnet_l1.ave.pth
+    student=$expdir/tts_$(basename "${pretrain_config%.*}")  # tts.sh's exp dir of that config
     "${tts[@]}" --tts_config "$finetune_config" --stage "$(( stage > 6 ? stage : 6 ))" \
-        --stop_stage "$stop_stage" --train_speakers kathleen --pretrained_model "$pretrained" \
+        --stop_stage "$stop_stage" --train_speakers kathleen --pretrained_model "$student/valid.postnet_l1.ave.pth" \
         --model_card local/model_card_finetuned.md \
-        --card_opts "--related exp/tts_$(basename "${pretrain_config%.*}")" "${args[@]}"
+        --card_opts "--related $student" "${args[@]}"
 fi
