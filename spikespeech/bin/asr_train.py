@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from spikespeech.espnet import register
 from spikespeech.espnet.checkpoints import install_atomic_torch_save
+from spikespeech.espnet.distributed import install_process_group_release
 
 # at import, since spawned DDP workers re-import this module; first, so that ESPnet is imported
 # without its import-time downloads
 register()
 install_atomic_torch_save()
+install_process_group_release()
 
 from espnet2.bin.asr_train import get_parser, main  # noqa: E402
 
