@@ -108,13 +108,14 @@ def _tts_rows(rows: list[Row], bar: float | None) -> str:
 
 
 def _energy_rows(rows: list[Row]) -> str:
-    lines = ["| Test set | Firing rate | Energy / utterance | ANN energy / utterance | ANN ÷ SNN |",
-             "|---|---|---|---|---|"]
-    for r in rows:
+    lines = ["| Test set | Utterances | Firing rate | Energy / utterance | ANN energy / utterance "
+             "| ANN ÷ SNN |", "|---|---|---|---|---|---|"]
+    for r in rows:  # the energy stage meters the first --energy_utts utterances, not the whole set
         e = r.energy
-        lines.append(f"| {r.test_set} | {fmt_num(e.get('firing_rate'), '.3f')} | "
-                     f"{fmt_energy(e.get('energy_uj'))} | {fmt_energy(e.get('ann_energy_uj'))} | "
-                     f"{fmt_num(e.get('ratio'), '.2f')} |")
+        cells = [r.test_set, fmt_num(e.get("utterances"), "d"), fmt_num(e.get("firing_rate"), ".3f"),
+                 fmt_energy(e.get("energy_uj")), fmt_energy(e.get("ann_energy_uj")),
+                 fmt_num(e.get("ratio"), ".2f")]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -105,14 +105,15 @@ def read_model_info(exp_dir: Path) -> dict:
 
 
 def read_energy(decode_set_dir: Path) -> dict:
-    """A test set's ``energy.json`` as scope, firing_rate, energy_uj, ann_energy_uj, ratio, and
+    """A test set's ``energy.json`` as scope, firing_rate, energy_uj, ann_energy_uj, ratio, utterances and
     ``scopes``: the same of each scope and of the whole model (empty in older files) ({} if absent)."""
     path = decode_set_dir / "energy.json"
     if not path.is_file():
         return {}
     data = _load_json(path)
     parts = [*(data.get("scopes") or []), *([data["whole_model"]] if data.get("whole_model") else [])]
-    return {**_energy_fields(data), "scopes": [_energy_fields(p) for p in parts if isinstance(p, dict)]}
+    return {**_energy_fields(data), "utterances": data.get("utterances"),
+            "scopes": [_energy_fields(p) for p in parts if isinstance(p, dict)]}
 
 
 def _energy_fields(data: dict) -> dict:

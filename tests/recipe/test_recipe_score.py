@@ -408,7 +408,8 @@ def _card_exp(tmp_path: Path, name: str, hyp: dict) -> Path:
     exp = _fake_exp(tmp_path, name, {"test_fsdd": (ref, hyp)},
                     info={"name": name, "encoder": "iml_spikeformer", "parameters": 2_170_000, "epochs": 20,
                           "train_seconds": 1_290.0},
-                    energy={"firing_rate": 0.159, "energy_uj_per_utt": 316.0, "ann_energy_uj_per_utt": 429.0})
+                    energy={"utterances": 2, "firing_rate": 0.159, "energy_uj_per_utt": 316.0,
+                            "ann_energy_uj_per_utt": 429.0})
     config = yaml.safe_load((REPO / "egs/kathleen_fsdd/asr1/conf/train_asr_spiking.yaml").read_text())
     config |= {"token_type": "char", "token_list": ["<blank>", "<unk>", "a", "<sos/eos>"]}
     config["frontend_conf"]["fs"] = 8000
@@ -435,7 +436,7 @@ def test_model_card_is_the_recipe_text_plus_what_was_measured(tmp_path, capsys):
     assert "| test_fsdd | 2 | 16.7 | 5.9 |" in measured  # 1 of 6 words, 1 of 17 characters
     related = card.split("## Related experiment: `h/asr_heldout`\n")[1].split("## Theoretical")[0]
     assert "| test_fsdd | 2 | 50.0 |" in related  # "the cat sat" -> "a": 1 sub + 2 del of 6 words
-    assert "| test_fsdd | 0.159 | 316 µJ | 429 µJ | 1.36 |" in card
+    assert "| test_fsdd | 2 | 0.159 | 316 µJ | 429 µJ | 1.36 |" in card  # 2 utterances metered
     assert "`egs/x/asr1/run.sh` trains" in card
     # no scores yet: a one-line error, nothing written
     bare = tmp_path / "bare"

@@ -95,6 +95,16 @@ def test_fine_tuning_configs_differ_from_their_pretraining_only_in_optimisation(
         assert b["optim_conf"]["lr"] < a["optim_conf"]["lr"] and b["scheduler"] is None
 
 
+def test_each_ann_twin_config_is_its_spiking_config_with_spikes_off():
+    """The reference row's claim (their headers say so): same model, data and budget, backbone ann."""
+    for spiking, ann in ((STUDENT, "conf/train_fastspeech2_ann_small.yaml"),
+                         (FINETUNE, "conf/finetune_fastspeech2_ann_small_kathleen.yaml")):
+        a, b = (yaml.safe_load((RECIPE / f).read_text()) for f in (spiking, ann))
+        assert a["tts_conf"]["backbone"] == "spiking" and b["tts_conf"]["backbone"] == "ann"
+        b["tts_conf"]["backbone"] = "spiking"
+        assert a == b, ann
+
+
 def test_name_equals_value_options_are_read_as_tts_sh_reads_them(run):
     status, _, calls = run("--stop_stage=5")
     assert status == 0 and len(calls) == 1 and _option(calls[0], "--stop_stage") == "5"
