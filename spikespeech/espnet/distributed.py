@@ -25,13 +25,8 @@ def release_process_group() -> None:
         dist.destroy_process_group()
 
 
-_installed = False
-
-
 def install_process_group_release() -> None:
-    """Run :func:`release_process_group` at normal interpreter exit (idempotent). Spawned DDP
-    workers re-import the entry point, so they install it too."""
-    global _installed
-    if not _installed:
-        atexit.register(release_process_group)
-        _installed = True
+    """Run :func:`release_process_group` at normal interpreter exit (idempotent: registered once).
+    Spawned DDP workers re-import the entry point, so they install it too."""
+    atexit.unregister(release_process_group)
+    atexit.register(release_process_group)
