@@ -40,9 +40,18 @@ PROG = "python -m spikespeech.recipe.model_card"
 
 def neuron_summary(neuron: dict) -> str:
     """``imls (4 levels)`` for multi-level neurons, ``lif (threshold 1.0, tau 2.0)`` for binary ones."""
+    if not neuron.get("type"):
+        return "the encoder's defaults (not named in the config)"
     if neuron.get("levels"):
         return f"{neuron.get('type')} ({neuron['levels']} levels)"
     return f"{neuron.get('type')} (threshold {neuron.get('v_threshold')}, tau {neuron.get('tau')})"
+
+
+def is_ann(conf: dict) -> bool:
+    """True for a training ``config.yaml`` without spiking neurons (a TTS ANN twin, an ANN encoder)."""
+    if "tts" in conf:
+        return (conf.get("tts_conf") or {}).get("backbone", "spiking") == "ann"
+    return conf.get("encoder") != "iml_spikeformer"  # the one spiking ASR encoder we register
 
 
 def architecture(conf: dict) -> list[str]:
@@ -52,12 +61,15 @@ def architecture(conf: dict) -> list[str]:
         enc, dec = tc.get("encoder") or {}, tc.get("decoder") or {}
         fe = conf.get("feats_extract_conf") or {}
         neuron, attn = enc.get("neuron") or {}, enc.get("attention") or {}
+        ann = is_ann(conf)  # the ANN twin keeps the spiking fields in its config, unused
         return [
             f"- acoustic model: {conf['tts']} ({tc.get('backbone', 'spiking')} backbone), "
             f"{enc.get('layers')} encoder + {dec.get('layers')} decoder blocks, d {enc.get('d_model')}, "
             f"FFN {enc.get('ffn_dim')} (conv kernels {enc.get('ffn_kernels')}), "
-            f"{attn.get('heads')} heads of {attn.get('type')} attention",
-            f"- neurons: {neuron_summary(neuron)}, T = {enc.get('time_steps')} time steps",
+            f"{attn.get('heads')} heads of {'softmax' if ann else attn.get('type')} attention",
+            "- neurons: none: this is the ANN twin, the same model with spikes off (real-valued "
+            "activations); where the text above speaks of spikes, it is about the spiking model"
+            if ann else f"- neurons: {neuron_summary(neuron)}, T = {enc.get('time_steps')} time steps",
             f"- features: {fe.get('n_mels')} log-mel bins at {fe.get('fs')} Hz, hop {fe.get('hop_length')}, "
             f"FFT {fe.get('n_fft')}; variance adaptor (duration, pitch, energy); learned aligner",
         ]
@@ -69,9 +81,10 @@ def architecture(conf: dict) -> list[str]:
         f"- encoder: {conf.get('encoder')}, {ec.get('num_blocks')} blocks, d {ec.get('output_size')}, "
         f"FFN {ec.get('linear_units')}, {ec.get('attention_heads')} heads, input layer "
         f"{ec.get('input_layer')}, output {ec.get('output', 'spikes')}",
-        f"- neurons: {neuron_summary(neuron)}, "
-        f"{ec.get('time_steps')} time step(s); attention {attn.get('type')}"
-        + (f" with {decay.get('schedule')} decay mask" if decay else ""),
+        (f"- neurons: {neuron_summary(neuron)}, "
+         f"{ec.get('time_steps')} time step(s); attention {attn.get('type')}"
+         + (f" with {decay.get('schedule')} decay mask" if decay else "")
+         if not is_ann(conf) else "- neurons: none (a conventional ANN encoder)"),
         f"- decoder: {conf.get('decoder')}, {dc.get('num_blocks')} blocks; CTC weight "
         f"{(conf.get('model_conf') or {}).get('ctc_weight')}; {conf.get('token_type')} tokens "
         f"({len(conf.get('token_list') or [])} in the vocabulary)",
@@ -178,7 +191,10 @@ def _related_sections(related: list[Path], bar: float | None) -> list[str]:
         rows = collect([exp])
         if not rows:
             raise ResultsError(f"{exp}: no decode*/*/score/scores.json (decode and score it first)")
-        parts += [f"## Related experiment: `{exp.parent.name}/{exp.name}`\n",
+        config = exp / "config.yaml"
+        ann = config.is_file() and is_ann(yaml.safe_load(config.read_text(encoding="utf-8")) or {})
+        parts += [f"## Related experiment: `{exp.parent.name}/{exp.name}`"
+                  + (" (no spiking neurons: an ANN)" if ann else "") + "\n",
                   _tts_rows(rows, bar) if rows[0].is_tts else _asr_rows(rows), ""]
     return parts
 

@@ -470,3 +470,32 @@ def test_tts_card_gives_each_recognizer_its_own_row_and_the_imls_neurons(tmp_pat
     assert "| test | 50 | 7.71 | 40.6 | pocketsphinx | 54.0 | 27.0 | 2.00 | no |" in card
     assert "WER of each independent recognizer (ASR column)" in card
     assert "- neurons: imls (4 levels), T = 1 time steps\n" in card
+
+
+def test_ann_twin_cards_say_no_neurons_instead_of_the_unused_spiking_fields(tmp_path):
+    # the TTS twin's config keeps the spiking fields (unused); the ASR transformer has none
+    cases = {"tts_twin": "egs/kathleen_teacher/tts1/conf/train_fastspeech2_ann_small.yaml",
+             "asr_ann": "egs/kathleen_fsdd/asr1/conf/train_asr_transformer.yaml"}
+    for name, conf in cases.items():
+        exp = _card_exp(tmp_path, name, {"u1": "the cat sat", "u2": "on the mat"})
+        (exp / "config.yaml").write_text((REPO / conf).read_text())
+        about = tmp_path / "about.md"
+        about.write_text("# A model\n")
+        out = tmp_path / f"{name}.md"
+        assert model_card.main(["--exp", str(exp), "--about", str(about), "--recipe", "r",
+                                "--out", str(out)]) == 0
+        model = out.read_text(encoding="utf-8").split("## Model\n")[1].split("## Measured")[0]
+        assert "imls" not in model and "hd_repssa" not in model and "threshold None" not in model
+        assert "- neurons: none" in model
+        if name == "tts_twin":
+            assert "(ann backbone)" in model and "heads of softmax attention" in model
+    # a spiking model's card names a related ANN experiment as such, and a spiking one not
+    (tmp_path / "s").mkdir()
+    spiking = _card_exp(tmp_path / "s", "asr_spiking", {"u1": "the cat sat", "u2": "on the mat"})
+    out = tmp_path / "spiking.md"
+    assert model_card.main(["--exp", str(spiking), "--about", str(about), "--recipe", "r", "--related",
+                            str(tmp_path / "asr_ann"), "--related", str(spiking), "--out", str(out)]) == 0
+    card = out.read_text(encoding="utf-8")
+    assert f"## Related experiment: `{tmp_path.name}/asr_ann` (no spiking neurons: an ANN)\n" in card
+    assert "## Related experiment: `s/asr_spiking`\n" in card
+    assert "- neurons: imls (4 levels)" in card

@@ -80,6 +80,19 @@ def test_the_ann_twin_is_fine_tuned_from_its_own_weights(run):
     assert _option(calls[1], "--card_opts") == "--related exp/tts_train_fastspeech2_ann_small"
 
 
+def test_the_default_card_lists_the_ann_twin_once_the_twin_is_scored(run, tmp_path):
+    twin = "exp/tts_finetune_fastspeech2_ann_small_kathleen"
+    student = "--related exp/tts_train_spikevoice_imls_small"
+    assert _option(run()[2][1], "--card_opts") == student  # twin not trained: the student alone
+    score = tmp_path / "egs/kathleen_teacher/tts1" / twin / "decode_x/test/score/scores.json"
+    score.parent.mkdir(parents=True)
+    score.write_text("{}")
+    assert _option(run()[2][-1], "--card_opts") == f"{student} --related {twin}"
+    _, _, calls = run("--stage", "6", "--pretrain_config", "conf/train_fastspeech2_ann_small.yaml",
+                      "--finetune_config", "conf/finetune_fastspeech2_ann_small_kathleen.yaml")
+    assert _option(calls[-1], "--card_opts") == "--related exp/tts_train_fastspeech2_ann_small"  # not itself
+
+
 def test_tts_config_is_refused_with_one_line(run):
     status, err, calls = run("--tts_config", STUDENT)
     assert status == 2 and calls == [] and len(err.splitlines()) == 1 and "--pretrain_config" in err

@@ -9,6 +9,8 @@
 # Test: her last 50 CMU ARCTIC prompts, as egs/kathleen/tts1, scored by Whisper base and
 # PocketSphinx. --stage/--stop_stage count in tts.sh's stages: phase 2 runs the selected stages
 # from 6 on. --finetune_config none stops after phase 1. Other options: ../../../recipes/tts.sh --help.
+# Phase 2's card lists the student's test scores and, once the ANN twin's phase 2 has been
+# scored (README: the reference row), the twin's: `./run.sh --stage 10` after the twin adds them.
 set -euo pipefail
 cd "$(dirname "$0")"
 pretrain_config=conf/train_spikevoice_imls_small.yaml
@@ -35,8 +37,14 @@ tts=(../../../recipes/tts.sh --train_set train --valid_set dev --test_sets "test
 "${tts[@]}" --tts_config "$pretrain_config" --stage "$stage" --stop_stage "$stop_stage" "${args[@]}"
 if [ "$finetune_config" != none ] && [ "$stop_stage" -ge 6 ]; then
     student=$expdir/tts_$(basename "${pretrain_config%.*}")  # tts.sh's exp dir of that config
+    related="--related $student"
+    twin=$expdir/tts_finetune_fastspeech2_ann_small_kathleen
+    if [ "$expdir/tts_$(basename "${finetune_config%.*}")" != "$twin" ] \
+        && compgen -G "$twin/decode*/test/score/scores.json" > /dev/null; then
+        related+=" --related $twin"
+    fi
     "${tts[@]}" --tts_config "$finetune_config" --stage "$(( stage > 6 ? stage : 6 ))" \
         --stop_stage "$stop_stage" --train_speakers kathleen --pretrained_model "$student/valid.postnet_l1.ave.pth" \
         --model_card local/model_card_finetuned.md \
-        --card_opts "--related $student" "${args[@]}"
+        --card_opts "$related" "${args[@]}"
 fi
