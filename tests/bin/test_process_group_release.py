@@ -56,7 +56,8 @@ def test_the_group_is_freed_at_exit_even_when_the_optimizer_is_built_after_it(tm
         assert threads() > baseline  # gloo's worker threads
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))])
         import torch.distributed.nn.functional as F
-        print("defaults hold a group:", any(isinstance(d, dist.ProcessGroup) for d in F.all_reduce.__defaults__))
+        held = any(isinstance(d, dist.ProcessGroup) for d in F.all_reduce.__defaults__)
+        print("defaults hold a group:", held)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
