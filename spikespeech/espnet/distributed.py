@@ -15,7 +15,8 @@ was killed taking the GIL inside a destructor (std::terminate). The group outliv
 imported, and it is first imported by ``torch._dynamo``, which ``torch.optim`` imports lazily
 when ESPnet builds the optimizer, after the group exists: ten functions then hold the group for
 good. So the installer imports that module first, while no group exists (its defaults are
-``None``): then 0 of 80 runs of that test aborted (1 of 80 before, on the same machine).
+``None``): then 0 of 80 runs of that test aborted (before, on the same machine: 1 of 21, the
+loop stopping at the first abort).
 Installed by our training entry points, which are the processes that run ESPnet's trainer.
 """
 

@@ -35,11 +35,12 @@ tts=(../../../recipes/tts.sh --train_set train --valid_set dev --test_sets "test
      --fs 16000 --language en --use_sid true --nj 2 --inference_nj 2
      --score_asr whisper,pocketsphinx --expdir "$expdir")
 "${tts[@]}" --tts_config "$pretrain_config" --stage "$stage" --stop_stage "$stop_stage" "${args[@]}"
+exp_of() { echo "$expdir/tts_$(basename "${1%.*}")"; }  # tts.sh's exp dir of a config
 if [ "$finetune_config" != none ] && [ "$stop_stage" -ge 6 ]; then
-    student=$expdir/tts_$(basename "${pretrain_config%.*}")  # tts.sh's exp dir of that config
+    student=$(exp_of "$pretrain_config")
     related="--related $student"
-    twin=$expdir/tts_finetune_fastspeech2_ann_small_kathleen
-    if [ "$expdir/tts_$(basename "${finetune_config%.*}")" != "$twin" ] \
+    twin=$(exp_of conf/finetune_fastspeech2_ann_small_kathleen.yaml)
+    if [ "$(exp_of "$finetune_config")" != "$twin" ] \
         && compgen -G "$twin/decode*/test/score/scores.json" > /dev/null; then
         related+=" --related $twin"
     fi
